@@ -1,0 +1,96 @@
+"""Per-epoch reporting to the oracle."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import keras
+import numpy as np
+from keras_tuner.src.engine import trial as trial_module
+
+from tuneweights import _validation as v
+
+
+def numeric_logs(logs: dict[str, Any] | None) -> dict[str, float]:
+    """The scalar entries of Keras logs as Python floats."""
+    out: dict[str, float] = {}
+    for name, value in (logs or {}).items():
+        try:
+            array = np.asarray(value, dtype="float64")
+        except (TypeError, ValueError):
+            continue
+        if array.shape == ():
+            out[name] = float(array)
+    return out
+
+
+class EpochReporter(keras.callbacks.Callback):
+    """Reports each epoch's logs to the oracle with ``step=epoch``.
+
+    The epoch index is Keras's, absolute (Hyperband's promoted trials start
+    at ``initial_epoch``). When the oracle answers with a STOPPED trial, the
+    training ends cleanly after this epoch.
+
+    Args:
+        oracle: The tuner's oracle (or keras-tuner's client to it).
+        trial_id: The running trial.
+        objective: The resolved objective.
+    """
+
+    def __init__(self, oracle: Any, trial_id: str, objective: Any) -> None:
+        super().__init__()
+        self.oracle = oracle
+        self.trial_id = trial_id
+        self.objective = objective
+        self.reported = 0
+        self.stop_requested = False
+
+    def report(self, epoch: int, logs: dict[str, Any] | None) -> bool:
+        """Report one epoch; returns whether the oracle asked to stop."""
+        metrics = numeric_logs(logs)
+        if not self.objective.has_value(metrics):
+            raise v.ConfigurationError(
+                f"The objective `{self.objective.name}` is missing from the logs of "
+                f"epoch {epoch}. Logged: {sorted(metrics)}. Choose a logged name, or "
+                "pass validation data when the objective starts with 'val_'."
+            )
+        if self.objective.name not in metrics:  # multi-objective: its combined value
+            metrics[self.objective.name] = float(self.objective.get_value(metrics))
+        trial = self.oracle.update_trial(self.trial_id, metrics, step=int(epoch))
+        self.reported += 1
+        if getattr(trial, "status", None) == trial_module.TrialStatus.STOPPED:
+            self.stop_requested = True
+        return self.stop_requested
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.report(epoch, logs) and getattr(self, "_model", None) is not None:
+            self.model.stop_training = True
+
+
+def report_epoch(
+    callbacks: Iterable[keras.callbacks.Callback],
+    model: keras.Model,
+    epoch: int,
+    logs: dict[str, Any],
+) -> bool:
+    """Hand one epoch's logs to the tuner's callbacks from a custom training loop.
+
+    Call it once per epoch from an overridden `WeightedHyperModel.fit`, with
+    the callbacks the tuner passed in. It runs every callback's
+    ``on_epoch_end`` (the tuner's reporter and best-epoch checkpoint among
+    them).
+
+    Returns:
+        True when the oracle asked the trial to stop: leave the loop.
+
+    Example:
+        ``if tuneweights.report_epoch(callbacks, model, epoch, logs): break``
+    """
+    stop = False
+    for callback in callbacks:
+        if getattr(callback, "_model", None) is None:
+            callback.set_model(model)
+        callback.on_epoch_end(epoch, logs)
+        stop = stop or bool(getattr(callback, "stop_requested", False))
+    return stop or bool(getattr(model, "stop_training", False))
+

@@ -1,0 +1,168 @@
+"""Which logged quantity the tuner optimises, and in which direction.
+
+With searched weights, the weighted total ``loss``/``val_loss`` is not
+comparable between trials: a trial that samples smaller weights reports a
+smaller total without being any better. Objectives must therefore be an
+unweighted quantity: a term's loss (``val_<term>_loss``), the unweighted sum
+(``val_unweighted_loss``) or a metric (``val_<term>_accuracy``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import keras
+import keras_tuner as kt
+from keras_tuner.src.engine import metrics_tracking
+from keras_tuner.src.engine import objective as kt_objective
+
+from tuneweights import _validation as v
+from tuneweights.terms import Term
+from tuneweights.weighted_model import UNWEIGHTED_LOSS, loss_metric_name, weight_metric_name
+
+WEIGHTED_TOTALS = ("loss", "val_loss")
+_MAX_NAMES = ("accuracy", "acc", "auc", "precision", "recall", "f1_score", "fbeta_score", "r2_score")
+
+
+def metric_name(metric: Any) -> str:
+    """The name Keras logs a compiled metric under (before the term prefix)."""
+    if isinstance(metric, str):
+        return metric
+    if isinstance(metric, keras.metrics.Metric):
+        return str(metric.name)
+    return str(getattr(metric, "__name__", type(metric).__name__))
+
+
+def logged_names(terms: Iterable[Term], validation: bool = True, extra: Iterable[str] = ()) -> list[str]:
+    """Every name a `WeightedModel` with these terms logs each epoch.
+
+    Example:
+        >>> logged_names([Term("a", "mse", metrics=["mae"])], validation=False)
+        ['loss', 'unweighted_loss', 'a_loss', 'a_weight', 'a_mae']
+    """
+    names = ["loss", UNWEIGHTED_LOSS]
+    for term in terms:
+        names += [loss_metric_name(str(term.name)), weight_metric_name(str(term.name))]
+        names += [f"{term.name}_{metric_name(m)}" for m in term.metrics]
+    names += list(extra)
+    if validation:
+        names += ["val_" + n for n in names]
+    return names
+
+
+def infer_direction(name: str, terms: Iterable[Term] = ()) -> str | None:
+    """``"min"``/``"max"`` for a logged name, or None when unknown.
+
+    Example:
+        >>> infer_direction("val_cls_accuracy", [Term("cls", "sparse_categorical_crossentropy")])
+        'max'
+        >>> infer_direction("val_rec_loss")
+        'min'
+    """
+    base = name[4:] if name.startswith("val_") else name
+    if base == "loss" or base.endswith("_loss"):
+        return "min"
+    for term in terms:
+        prefix = f"{term.name}_"
+        if base.startswith(prefix):
+            base = base[len(prefix) :]
+            break
+    if base in _MAX_NAMES:
+        return "max"
+    direction = metrics_tracking.infer_metric_direction(base)
+    return direction if direction in ("min", "max") else None
+
+
+def _single_objectives(objective: Any) -> list[kt.Objective]:
+    if isinstance(objective, kt_objective.MultiObjective):
+        return list(objective.objectives)
+    return [objective]
+
+
+def resolve(objective: Any, terms: list[Term]) -> Any:
+    """Turn a user's objective into keras-tuner's objects, inferring directions.
+
+    Args:
+        objective: A name, a `keras_tuner.Objective`, or a list of them.
+        terms: The hypermodel's loss terms (for direction inference).
+
+    Returns:
+        A `keras_tuner.Objective`, or keras-tuner's multi-objective for a list.
+
+    Raises:
+        ConfigurationError: no objective, or a direction that cannot be
+            inferred.
+    """
+    if objective is None:
+        raise v.invalid(
+            "objective",
+            "be given: name an unweighted quantity such as "
+            f"{_suggestions(terms)} (or pass `keras_tuner.Objective(name, direction)`)",
+            None,
+        )
+    if isinstance(objective, (list, tuple)):
+        if not objective:
+            raise v.invalid("objective", "be a name, an Objective or a non-empty list", objective)
+        return kt_objective.create_objective([resolve(o, terms) for o in objective])
+    if isinstance(objective, kt.Objective):
+        if objective.direction not in ("min", "max"):
+            raise v.invalid("objective.direction", "be 'min' or 'max'", objective.direction)
+        return objective
+    if not isinstance(objective, str):
+        raise v.wrong_type("objective", "a metric name, a `keras_tuner.Objective` or a list", objective)
+    direction = infer_direction(objective, terms)
+    if direction is None:
+        raise v.invalid(
+            "objective",
+            "be a metric whose direction is known; for other names pass "
+            f"`keras_tuner.Objective({objective!r}, direction='min' or 'max')`",
+            objective,
+        )
+    return kt.Objective(objective, direction)
+
+
+def _suggestions(terms: Iterable[Term]) -> list[str]:
+    terms = list(terms)
+    names = [f"val_{loss_metric_name(str(t.name))}" for t in terms] + [f"val_{UNWEIGHTED_LOSS}"]
+    names += [f"val_{t.name}_{metric_name(m)}" for t in terms for m in t.metrics]
+    return names
+
+
+def check(objective: Any, terms: list[Term], weights_searched: bool, known: list[str] | None) -> None:
+    """Refuse objectives that cannot rank trials.
+
+    Args:
+        objective: A resolved objective (see `resolve`).
+        terms: The loss terms.
+        weights_searched: Whether any weight is a hyperparameter.
+        known: The names that will be logged, or None when they cannot be
+            known (a custom ``fit``).
+
+    Raises:
+        ConfigurationError: an objective on a weighted total while weights
+            are searched, on a weight, or on a name that is never logged.
+    """
+    if isinstance(objective, kt_objective.DefaultObjective):
+        raise v.invalid("objective", f"be given, e.g. one of {_suggestions(terms)}", None)
+    for single in _single_objectives(objective):
+        name = single.name
+        if weights_searched and name in WEIGHTED_TOTALS:
+            raise v.invalid(
+                "objective",
+                "not be the weighted total loss while loss weights are searched: "
+                "its value depends on the sampled weights (smaller weights give a "
+                "smaller total without a better model), so it cannot rank trials. "
+                f"Use an unweighted quantity instead: one of {_suggestions(terms)}",
+                name,
+            )
+        base = name[4:] if name.startswith("val_") else name
+        if any(base == weight_metric_name(str(t.name)) for t in terms):
+            raise v.invalid("objective", "name a loss or metric, not a term's weight", name)
+        if known is not None and name not in known:
+            raise v.invalid(
+                "objective",
+                f"be one of the logged names {known} (declare metrics on the terms "
+                "with `Term(..., metrics=[...])`, or list names your own callbacks "
+                "log in `WeightedHyperModel.logged_metrics`)",
+                name,
+            )

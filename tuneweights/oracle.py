@@ -1,0 +1,216 @@
+"""`WeightOracle`: any keras-tuner oracle, plus ownership of the loss-weight space.
+
+The wrapper passes every call through to the wrapped oracle by name and
+changes only what it must:
+
+* the weight hyperparameters are registered in the wrapped oracle's space at
+  construction, so a Bayesian search models them from its first trial;
+* a non-finite objective value is recorded as the worst value for its
+  direction (+inf when minimising), never as 0, and the search strategy sees
+  the worst finite score in its place (keras-tuner's Bayesian oracle turns
+  inf into 0, which would make a diverged trial look best);
+* a trial that is run again (retried, or resumed after a crash) starts with no
+  per-epoch metrics of its earlier run;
+* its own state (the weight space) is saved beside keras-tuner's files as
+  ``tuneweights.json`` and checked when a project is reloaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+from typing import Any, Iterator
+
+import keras_tuner as kt
+from keras_tuner.src.engine import metrics_tracking
+from keras_tuner.src.engine import objective as kt_objective
+from keras_tuner.src.engine import trial as trial_module
+
+from tuneweights import _validation as v
+from tuneweights.space import WeightSpace
+
+STATE_FILE = "tuneweights.json"
+STATE_VERSION = 1
+_OWN = frozenset({"wrapped", "space"})
+
+
+def write_json_atomic(path: str, obj: Any) -> None:
+    """Write JSON so that a reader never sees a partial file."""
+    directory = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _directions(objective: Any) -> dict[str, str]:
+    if isinstance(objective, kt_objective.MultiObjective):
+        names = dict(objective.name_to_direction)
+        names[objective.name] = objective.direction
+        return names
+    return {objective.name: objective.direction}
+
+
+def worst(direction: str) -> float:
+    """The worst possible value of an objective with this direction."""
+    return math.inf if direction == "min" else -math.inf
+
+
+class WeightOracle(kt.Oracle):
+    """Wraps `oracle` and owns the loss-weight space described by `space`.
+
+    It is a `keras_tuner.Oracle` (keras-tuner checks `isinstance`), but all
+    state lives in the wrapped oracle: attributes and methods not changed here
+    are the wrapped oracle's own.
+
+    Args:
+        oracle: Any keras-tuner oracle (RandomSearch, Hyperband, Bayesian...).
+        space: The loss-weight space.
+
+    Example:
+        >>> from tuneweights import Term, Range
+        >>> space = WeightSpace([Term("a", "mse"), Term("b", "mae", weight=Range(0.1, 10))])
+        >>> inner = kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=2)
+        >>> oracle = WeightOracle(inner, space)
+        >>> [hp.name for hp in oracle.get_space().space]
+        ['ratio/b']
+    """
+
+    def __init__(self, oracle: kt.Oracle, space: WeightSpace) -> None:
+        # Oracle.__init__ is not called on purpose: the wrapped oracle holds
+        # the state, and attribute access falls through to it.
+        if not isinstance(oracle, kt.Oracle):
+            raise v.wrong_type("oracle", "a `keras_tuner.Oracle`", oracle)
+        if isinstance(oracle, WeightOracle):
+            oracle = oracle.wrapped
+        object.__setattr__(self, "wrapped", oracle)
+        object.__setattr__(self, "space", space)
+        space.declare(oracle.hyperparameters)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _OWN:  # not yet set (during unpickling): avoid recursion
+            raise AttributeError(name)
+        return getattr(self.wrapped, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _OWN:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.wrapped, name, value)
+
+    # -- what changes -----------------------------------------------------
+    @kt.synchronized
+    def create_trial(self, tuner_id: str) -> Any:
+        with self._finite_scores():
+            trial = self.wrapped.create_trial(tuner_id)
+        if trial.status == trial_module.TrialStatus.RUNNING and trial.metrics.metrics:
+            # A retried or resumed trial starts again from epoch 0: drop the
+            # per-epoch values of the earlier run, which would otherwise be
+            # averaged into the new ones.
+            trial.metrics = metrics_tracking.MetricsTracker()
+            trial.score = None
+            trial.best_step = 0
+            self.wrapped._save_trial(trial)
+        return trial
+
+    @kt.synchronized
+    def update_trial(self, trial_id: str, metrics: dict[str, Any], step: int = 0) -> Any:
+        cleaned = dict(metrics)
+        for name, direction in _directions(self.wrapped.objective).items():
+            if name in cleaned:
+                value = float(cleaned[name])
+                if not math.isfinite(value):
+                    cleaned[name] = worst(direction)
+        return self.wrapped.update_trial(trial_id, cleaned, step=step)
+
+    @kt.synchronized
+    def end_trial(self, trial: Any) -> None:
+        recorded = self.wrapped.get_trial(trial.trial_id)
+        name = self.wrapped.objective.name
+        if trial.status == trial_module.TrialStatus.COMPLETED and not recorded.metrics.exists(name):
+            trial.status = trial_module.TrialStatus.FAILED
+            trial.message = (
+                f"The trial completed without reporting the objective `{name}` "
+                "(did `fit` run no epoch?)."
+            )
+        return self.wrapped.end_trial(trial)
+
+    @contextlib.contextmanager
+    def _finite_scores(self) -> Iterator[None]:
+        """Let the strategy see the worst finite score instead of +-inf."""
+        direction = self.wrapped.objective.direction
+        done = [
+            t
+            for t in self.wrapped.trials.values()
+            if t.status == trial_module.TrialStatus.COMPLETED and t.score is not None
+        ]
+        finite = [t.score for t in done if math.isfinite(t.score)]
+        patched = [(t, t.score) for t in done if not math.isfinite(t.score)]
+        if finite:
+            stand_in = max(finite) if direction == "min" else min(finite)
+            for t, _ in patched:
+                t.score = stand_in
+        else:
+            patched = []
+        try:
+            yield
+        finally:
+            for t, score in patched:
+                t.score = score
+
+    # -- own state --------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """The wrapper's own state, JSON scalars only."""
+        return {"version": STATE_VERSION, "space": self.space.get_config()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Check a saved state against this wrapper's space."""
+        saved = state.get("space")
+        if saved != self.space.get_config():
+            raise v.ConfigurationError(
+                "The project directory was created with other loss terms or weight "
+                f"ranges.\nSaved:   {json.dumps(saved, sort_keys=True)}\n"
+                f"Current: {json.dumps(self.space.get_config(), sort_keys=True)}\n"
+                "Restore the original declaration to resume, or start a new search "
+                "with another `project_name` or `overwrite=True`."
+            )
+
+    def _state_path(self) -> str:
+        return os.path.join(self.wrapped._project_dir, STATE_FILE)
+
+    def save(self) -> None:
+        self.wrapped.save()
+        write_json_atomic(self._state_path(), self.get_state())
+
+    def reload(self) -> None:
+        path = self._state_path()
+        if os.path.exists(path):
+            with open(path) as f:
+                self.set_state(json.load(f))
+        self.wrapped.reload()
+
+
+def _pass_through(name: str) -> Any:
+    def method(self: WeightOracle, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.wrapped, name)(*args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"Calls the wrapped oracle's `{name}`."
+    return method
+
+
+# Every other Oracle method is the wrapped oracle's own, so that subclasses'
+# overrides (Hyperband's hashing, Bayesian's space population) stay in force.
+for _name, _member in vars(kt.Oracle).items():
+    if callable(_member) and not _name.startswith("__") and _name not in vars(WeightOracle):
+        setattr(WeightOracle, _name, _pass_through(_name))

@@ -1,0 +1,375 @@
+"""The per-epoch reporting `Tuner` and the four search strategies."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import keras
+import keras_tuner as kt
+from keras_tuner.src.engine import tuner_utils
+from keras_tuner.src.engine.tuner import maybe_distribute
+
+from tuneweights import _validation as v
+from tuneweights import data as data_checks
+from tuneweights import objectives
+from tuneweights.callbacks import EpochReporter
+from tuneweights.hypermodel import WeightedHyperModel
+from tuneweights.oracle import WeightOracle
+from tuneweights.terms import Term
+from tuneweights.weighted_model import WeightedModel
+
+
+class Tuner(kt.Tuner):
+    """A keras-tuner `Tuner` that searches loss weights and reports every epoch.
+
+    Each epoch's logs go to the oracle with ``update_trial(trial_id, metrics,
+    step=epoch)``; when the oracle answers with a STOPPED trial, training ends
+    cleanly at that epoch. The oracle is wrapped in a `WeightOracle` (unless it
+    is one already).
+
+    Args:
+        oracle: A keras-tuner oracle; its objective must be an unweighted
+            quantity when weights are searched.
+        hypermodel: A `WeightedHyperModel`.
+        optimizer: Optional optimizer overriding the one of `build(hp)`.
+        **kwargs: keras-tuner's `Tuner` arguments (`directory`,
+            `project_name`, `overwrite`, `executions_per_trial`, ...).
+
+    Raises:
+        ConfigurationError: before anything is written, when the hypermodel,
+            the objective or an argument cannot work.
+    """
+
+    def __init__(self, oracle: kt.Oracle, hypermodel: WeightedHyperModel, optimizer: Any = None, **kwargs: Any) -> None:
+        if not isinstance(hypermodel, WeightedHyperModel):
+            raise v.wrong_type("hypermodel", "a `tuneweights.WeightedHyperModel`", hypermodel)
+        for argument in ("loss", "metrics"):
+            if kwargs.get(argument) is not None:
+                raise v.invalid(
+                    argument,
+                    "be left out: declare losses and metrics on the hypermodel's terms",
+                    kwargs[argument],
+                )
+        executions = kwargs.get("executions_per_trial", 1)
+        if isinstance(executions, bool) or not isinstance(executions, int) or executions < 1:
+            raise v.invalid("executions_per_trial", "be an int >= 1", executions)
+        if not isinstance(oracle, kt.Oracle):
+            raise v.wrong_type("oracle", "a `keras_tuner.Oracle`", oracle)
+        known = None if hypermodel.has_custom_fit() else hypermodel.logged_names(validation=True)
+        objectives.check(oracle.objective, hypermodel.terms, hypermodel.weights_searched, known)
+        self._optimizer = optimizer
+        self.terms = _resolve_terms(hypermodel, optimizer)
+        if not isinstance(oracle, WeightOracle):
+            oracle = WeightOracle(oracle, hypermodel.space)
+        self._reporters: dict[str, list[EpochReporter]] = {}
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+    # -- search -----------------------------------------------------------
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+        """Run the search; arguments are those of `model.fit`.
+
+        The data are checked against the terms' targets, and the objective
+        against the presence of validation data, before any trial starts.
+        """
+        hypermodel: WeightedHyperModel = self.hypermodel  # type: ignore[assignment]
+        if not hypermodel.has_custom_fit():
+            data_checks.check_fit_arguments(fit_args, fit_kwargs, self.terms)
+            validated = data_checks.has_validation(fit_kwargs)
+            for name in _objective_names(self.oracle.objective):
+                if name.startswith("val_") and not validated:
+                    raise v.invalid(
+                        "validation_data",
+                        f"be given (or `validation_split`) when the objective is `{name}`",
+                        None,
+                    )
+        super().search(*fit_args, **fit_kwargs)
+
+    def _build_hypermodel(self, hp: kt.HyperParameters) -> WeightedModel:
+        with maybe_distribute(self.distribution_strategy):
+            model = self.hypermodel.build(hp)
+            return self.hypermodel.prepare(hp, model, optimizer=self._optimizer)  # type: ignore[attr-defined]
+
+    def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        checkpoint = tuner_utils.SaveBestEpoch(
+            objective=self.oracle.objective,
+            filepath=self._get_checkpoint_fname(trial.trial_id),
+        )
+        original = kwargs.pop("callbacks", [])
+        results = []
+        reporters = self._reporters.setdefault(trial.trial_id, [])
+        for execution in range(self.executions_per_trial):
+            run_kwargs = copy.copy(kwargs)
+            callbacks = self._deepcopy_callbacks(original)
+            self._configure_tensorboard_dir(callbacks, trial, execution)
+            reporter = EpochReporter(self.oracle, trial.trial_id, self.oracle.objective)
+            reporters.append(reporter)
+            callbacks += [reporter, tuner_utils.TunerCallback(self, trial), checkpoint]
+            run_kwargs["callbacks"] = callbacks
+            results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
+            if reporter.stop_requested:
+                break
+        return results
+
+    def _run_and_update_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> None:
+        self._reporters[trial.trial_id] = []
+        try:
+            results = self.run_trial(trial, *fit_args, **fit_kwargs)
+            if any(r.reported for r in self._reporters[trial.trial_id]):
+                return  # every epoch is already with the oracle
+        finally:
+            self._reporters.pop(trial.trial_id, None)
+        # A custom fit that reported nothing: record what it returned.
+        objective = self.oracle.objective
+        tuner_utils.validate_trial_results(results, objective, "HyperModel.fit()")
+        self.oracle.update_trial(
+            trial.trial_id,
+            tuner_utils.convert_to_metrics_dict(results, objective),
+            step=tuner_utils.get_best_step(results, objective),
+        )
+
+    # -- results ------------------------------------------------------------
+    def load_model(self, trial: Any) -> keras.Model:
+        """The model `build(hp)` returned for `trial`, with its best epoch's weights."""
+        model = super().load_model(trial)
+        return model.base
+
+    def get_best_weights(self, num_trials: int = 1) -> list[dict[str, float]]:
+        """Loss weights ``{term: weight}`` of the best trials, best first."""
+        return [self.hypermodel.space.weights(hp) for hp in self.get_best_hyperparameters(num_trials)]  # type: ignore[attr-defined]
+
+    def describe(self, hp: kt.HyperParameters) -> dict[str, Any]:
+        """Readable form of a trial's hyperparameters.
+
+        Returns:
+            ``{"weights": {term: weight}, "hyperparameters": {...}}`` where
+            the second entry holds every other hyperparameter.
+        """
+        space = self.hypermodel.space  # type: ignore[attr-defined]
+        own = set(space.hp_names())
+        return {
+            "weights": space.weights(hp),
+            "hyperparameters": {k: val for k, val in hp.values.items() if k not in own},
+        }
+
+    def retrain_best(self, *fit_args: Any, rank: int = 0, **fit_kwargs: Any) -> tuple[keras.Model, Any]:
+        """Rebuild the `rank`-th best configuration from scratch and train it.
+
+        Arguments are those of `model.fit`. The tuner's callbacks are not used.
+
+        Returns:
+            ``(model, history)``: the model from `build(hp)` (trained), and
+            the `History` of the fit.
+        """
+        best = self.get_best_hyperparameters(rank + 1)
+        if len(best) <= rank:
+            raise v.invalid("rank", f"be < the number of trials ({len(best)})", rank)
+        hp = best[rank]
+        keras.backend.clear_session()
+        model = self._build_hypermodel(hp)
+        history = self.hypermodel.fit(hp, model, *fit_args, **fit_kwargs)
+        return model.base, history
+
+    def results_summary(self, num_trials: int = 10) -> None:
+        """keras-tuner's summary, with each trial's decoded loss weights."""
+        print("Results summary")
+        print(f"Results in {self.project_dir}")
+        print(f"Showing {num_trials} best trials")
+        print(f"{self.oracle.objective}")
+        for trial in self.oracle.get_best_trials(num_trials):
+            print()
+            trial.summary()
+            print(f"Loss weights: {self.hypermodel.space.weights(trial.hyperparameters)}")  # type: ignore[attr-defined]
+
+
+def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> list[Term]:
+    """Build the model once with default hyperparameters to check the terms.
+
+    This catches terms on missing outputs and outputs without a term before
+    anything is written or trained.
+    """
+    hp = kt.HyperParameters()
+    hypermodel.declare_hyperparameters(hp)
+    model = hypermodel.prepare(hp, hypermodel.build(hp), optimizer=optimizer)
+    terms = list(model.terms)
+    keras.backend.clear_session()
+    return terms
+
+
+def _objective_names(objective: Any) -> list[str]:
+    if hasattr(objective, "objectives"):
+        return [o.name for o in objective.objectives]
+    return [objective.name]
+
+
+class RandomSearch(Tuner):
+    """Random search over architecture and loss weights.
+
+    Arguments are keras-tuner's `RandomSearch` arguments; `objective` must be
+    an unweighted quantity (see `tuneweights.objectives`).
+    """
+
+    def __init__(
+        self,
+        hypermodel: WeightedHyperModel,
+        objective: Any = None,
+        max_trials: int = 10,
+        seed: int | None = None,
+        hyperparameters: kt.HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        **kwargs: Any,
+    ) -> None:
+        _check_hypermodel(hypermodel)
+        oracle = kt.oracles.RandomSearchOracle(
+            objective=objectives.resolve(objective, hypermodel.terms),
+            max_trials=_positive_int("max_trials", max_trials),
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+
+class GridSearch(Tuner):
+    """Grid search; each weight `Range` contributes 10 log-spaced values."""
+
+    def __init__(
+        self,
+        hypermodel: WeightedHyperModel,
+        objective: Any = None,
+        max_trials: int | None = None,
+        seed: int | None = None,
+        hyperparameters: kt.HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        **kwargs: Any,
+    ) -> None:
+        _check_hypermodel(hypermodel)
+        oracle = kt.oracles.GridSearchOracle(
+            objective=objectives.resolve(objective, hypermodel.terms),
+            max_trials=None if max_trials is None else _positive_int("max_trials", max_trials),
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+
+class BayesianOptimization(Tuner):
+    """Gaussian-process Bayesian optimisation over architecture and loss weights.
+
+    The weight hyperparameters are in the space from the first trial.
+    Diverged trials (inf or nan objective) count as the worst score seen,
+    never as 0.
+    """
+
+    def __init__(
+        self,
+        hypermodel: WeightedHyperModel,
+        objective: Any = None,
+        max_trials: int = 10,
+        num_initial_points: int | None = None,
+        alpha: float = 1e-4,
+        beta: float = 2.6,
+        seed: int | None = None,
+        hyperparameters: kt.HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        **kwargs: Any,
+    ) -> None:
+        _check_hypermodel(hypermodel)
+        if num_initial_points is not None:
+            _positive_int("num_initial_points", num_initial_points)
+        oracle = kt.oracles.BayesianOptimizationOracle(
+            objective=objectives.resolve(objective, hypermodel.terms),
+            max_trials=_positive_int("max_trials", max_trials),
+            num_initial_points=num_initial_points,
+            alpha=alpha,
+            beta=beta,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+
+class Hyperband(Tuner):
+    """Hyperband over architecture and loss weights.
+
+    keras-tuner's semantics are kept: ``tuner/epochs`` and
+    ``tuner/initial_epoch`` set the epochs of each round, a promoted trial
+    starts from its parent's best checkpoint, and epoch indices (hence the
+    steps reported to the oracle) are absolute.
+    """
+
+    def __init__(
+        self,
+        hypermodel: WeightedHyperModel,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        hyperband_iterations: int = 1,
+        seed: int | None = None,
+        hyperparameters: kt.HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int = 3,
+        **kwargs: Any,
+    ) -> None:
+        _check_hypermodel(hypermodel)
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 2:
+            raise v.invalid("factor", "be an int >= 2", factor)
+        oracle = kt.oracles.HyperbandOracle(
+            objective=objectives.resolve(objective, hypermodel.terms),
+            max_epochs=_positive_int("max_epochs", max_epochs),
+            factor=factor,
+            hyperband_iterations=_positive_int("hyperband_iterations", hyperband_iterations),
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+    def run_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> list[Any]:
+        hp = trial.hyperparameters
+        if "tuner/epochs" in hp.values:
+            fit_kwargs["epochs"] = hp.values["tuner/epochs"]
+            fit_kwargs["initial_epoch"] = hp.values["tuner/initial_epoch"]
+        return super().run_trial(trial, *fit_args, **fit_kwargs)
+
+    def _build_hypermodel(self, hp: kt.HyperParameters) -> WeightedModel:
+        model = super()._build_hypermodel(hp)
+        if "tuner/trial_id" in hp.values:
+            model.load_weights(self._get_checkpoint_fname(hp.values["tuner/trial_id"]))
+        return model
+
+
+def _check_hypermodel(hypermodel: Any) -> None:
+    if not isinstance(hypermodel, WeightedHyperModel):
+        raise v.wrong_type("hypermodel", "a `tuneweights.WeightedHyperModel`", hypermodel)
+
+
+def _positive_int(argument: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise v.invalid(argument, "be an int >= 1", value)
+    return value
