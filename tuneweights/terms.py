@@ -90,7 +90,8 @@ class Term:
         loss: A loss name known to `keras.losses.get` (``"mse"``), a
             `keras.losses.Loss` instance, or a callable ``fn(y_true, y_pred)``.
         output: Name of the model output the loss is computed on. May be left
-            out when the model has a single output.
+            out when the model has a single output, or when the term is named
+            after its output.
         target: Key of the target in the ``y`` passed to ``fit``/``search``.
             Defaults to `output`. Several terms may share an output and use
             different targets (several label sources for one prediction), or
@@ -145,7 +146,9 @@ class Term:
             ConfigurationError: the output does not exist in the model.
         """
         output = self.output
-        if output is None:
+        if output is None and self.name in output_names:
+            output = self.name
+        elif output is None:
             if len(output_names) != 1:
                 raise v.invalid(
                     f"terms[{self.name!r}].output",
@@ -163,9 +166,9 @@ class Term:
         return dataclasses.replace(self, output=output, target=target)
 
     def get_loss(self) -> Any:
-        """A fresh loss object (stateless for strings, a clone for instances)."""
-        if isinstance(self.loss, keras.losses.Loss):
-            return self.loss.__class__.from_config(self.loss.get_config())
+        """The loss object or function (Keras losses hold no state: shared as is)."""
+        if isinstance(self.loss, keras.losses.Loss) or callable(self.loss):
+            return self.loss
         return keras.losses.get(self.loss)
 
     def get_config(self) -> dict[str, Any]:

@@ -131,7 +131,8 @@ class Tuner(kt.Tuner):
     # -- results ------------------------------------------------------------
     def load_model(self, trial: Any) -> keras.Model:
         """The model `build(hp)` returned for `trial`, with its best epoch's weights."""
-        model = super().load_model(trial)
+        model = self._try_build(trial.hyperparameters)
+        _load_checkpoint(model, self._get_checkpoint_fname(trial.trial_id))
         return model.base
 
     def get_best_weights(self, num_trials: int = 1) -> list[dict[str, float]]:
@@ -360,8 +361,16 @@ class Hyperband(Tuner):
     def _build_hypermodel(self, hp: kt.HyperParameters) -> WeightedModel:
         model = super()._build_hypermodel(hp)
         if "tuner/trial_id" in hp.values:
-            model.load_weights(self._get_checkpoint_fname(hp.values["tuner/trial_id"]))
+            _load_checkpoint(model, self._get_checkpoint_fname(hp.values["tuner/trial_id"]))
         return model
+
+
+def _load_checkpoint(model: WeightedModel, path: str) -> None:
+    # Build the optimizer first so that its state (Adam's moments) is
+    # restored too: a promoted Hyperband trial continues where it stopped.
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    model.load_weights(path)
 
 
 def _check_hypermodel(hypermodel: Any) -> None:

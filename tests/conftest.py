@@ -1,0 +1,51 @@
+"""Shared fixtures: a tiny two-term hypermodel and its data."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import tuneweights as tw  # noqa: E402
+
+
+class TwoSources(tw.WeightedHyperModel):
+    """One prediction, two label sources, the second's weight searched."""
+
+    terms = [
+        tw.Term("a", "mse", output="pred", target="ya", metrics=["mae"]),
+        tw.Term("b", "mse", output="pred", target="yb", weight=tw.Range(0.01, 100.0)),
+    ]
+
+    def build(self, hp):
+        keras.utils.set_random_seed(0)  # same initial weights in every trial
+        inputs = keras.Input((4,))
+        hidden = keras.layers.Dense(8, activation="tanh")(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(1, name="pred")(hidden))
+        model.compile(optimizer=keras.optimizers.Adam(0.01))
+        return model
+
+
+def make_data(n: int = 64, seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    clean = np.tanh(x[:, :1] - x[:, 1:2])
+    y = {
+        "ya": (clean + 0.1 * rng.normal(size=clean.shape)).astype("float32"),
+        "yb": (2.0 * clean + 1.0).astype("float32"),  # a biased source: its weight matters
+    }
+    return x, y
+
+
+@pytest.fixture
+def data():
+    return make_data()
+
+
+@pytest.fixture
+def hypermodel():
+    return TwoSources()

@@ -1,0 +1,169 @@
+import json
+import math
+
+import keras_tuner as kt
+import pytest
+
+import tuneweights as tw
+from tuneweights.oracle import WeightOracle
+from tuneweights.space import WeightSpace
+
+TERMS = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.01, 100))]
+
+
+def wrapped(tmp_path, inner=None, terms=TERMS):
+    inner = inner or kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=10, seed=1)
+    oracle = WeightOracle(inner, WeightSpace(terms))
+    oracle._set_project_dir(str(tmp_path), "p")
+    return oracle
+
+
+def finish(oracle, losses, tuner_id="t0"):
+    trial = oracle.create_trial(tuner_id)
+    for epoch, value in enumerate(losses):
+        oracle.update_trial(trial.trial_id, {"val_a_loss": value}, step=epoch)
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)
+    return oracle.get_trial(trial.trial_id)
+
+
+def test_is_an_oracle_and_registers_weights_before_the_first_trial(tmp_path):
+    oracle = wrapped(tmp_path)
+    assert isinstance(oracle, kt.Oracle)
+    assert [hp.name for hp in oracle.get_space().space] == ["ratio/b"]
+    trial = oracle.create_trial("t0")
+    assert 0.01 <= trial.hyperparameters.values["ratio/b"] <= 100
+
+
+def test_passes_attributes_through(tmp_path):
+    oracle = wrapped(tmp_path)
+    assert oracle.max_trials == 10 and oracle.objective.name == "val_a_loss"
+    oracle.verbose = 0
+    assert oracle.wrapped.verbose == 0
+    assert oracle.remaining_trials() == 10
+
+
+def test_per_epoch_values_are_recorded_at_every_step(tmp_path):
+    trial = finish(wrapped(tmp_path), [3.0, 2.0, 2.5])
+    history = trial.metrics.get_history("val_a_loss")
+    assert [(o.step, o.value) for o in history] == [(0, [3.0]), (1, [2.0]), (2, [2.5])]
+    assert trial.score == 2.0 and trial.best_step == 1
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_objective_is_the_worst_score(tmp_path, bad):
+    oracle = wrapped(tmp_path)
+    good = finish(oracle, [1.0])
+    diverged = finish(oracle, [bad, bad])
+    assert diverged.status == "COMPLETED" and diverged.score == math.inf
+    assert [t.trial_id for t in oracle.get_best_trials(2)] == [good.trial_id, diverged.trial_id]
+
+
+def test_non_finite_objective_when_maximising(tmp_path):
+    inner = kt.oracles.RandomSearchOracle(kt.Objective("val_a_acc", "max"), max_trials=5, seed=1)
+    oracle = wrapped(tmp_path, inner)
+    trial = oracle.create_trial("t0")
+    oracle.update_trial(trial.trial_id, {"val_a_acc": math.nan}, step=0)
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)
+    assert oracle.get_trial(trial.trial_id).score == -math.inf
+
+
+def test_strategy_sees_the_worst_finite_score_instead_of_inf(tmp_path):
+    oracle = wrapped(tmp_path)
+    finish(oracle, [1.0])
+    finish(oracle, [3.0])
+    diverged = finish(oracle, [math.inf])
+    with oracle._finite_scores():
+        assert diverged.score == 3.0
+    assert diverged.score == math.inf
+
+
+def test_bayesian_oracle_never_models_a_diverged_trial_as_zero(tmp_path):
+    inner = kt.oracles.BayesianOptimizationOracle(kt.Objective("val_a_loss", "min"), max_trials=10,
+                                                  num_initial_points=2, seed=3)
+    oracle = wrapped(tmp_path, inner)
+    finish(oracle, [1.0])
+    finish(oracle, [2.0])
+    finish(oracle, [math.inf])
+    seen = {}
+    original = inner._vectorize_trials
+
+    def spy():
+        x, y = original()
+        seen["y"] = list(y)
+        return x, y
+
+    inner._vectorize_trials = spy
+    trial = oracle.create_trial("t1")
+    assert trial.status == "RUNNING"
+    assert sorted(seen["y"]) == [1.0, 2.0, 2.0]  # the diverged trial counts as the worst, not as 0
+
+
+def test_retried_trial_starts_without_stale_metrics(tmp_path):
+    inner = kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=5, seed=1,
+                                          max_retries_per_trial=1)
+    oracle = wrapped(tmp_path, inner)
+    trial = oracle.create_trial("t0")
+    oracle.update_trial(trial.trial_id, {"val_a_loss": 5.0}, step=0)
+    oracle.update_trial(trial.trial_id, {"val_a_loss": 4.0}, step=1)
+    trial.status = "INVALID"
+    oracle.end_trial(trial)
+    again = oracle.create_trial("t0")
+    assert again.trial_id == trial.trial_id
+    assert not again.metrics.metrics and again.score is None
+    oracle.update_trial(again.trial_id, {"val_a_loss": 3.0}, step=0)
+    again.status = "COMPLETED"
+    oracle.end_trial(again)
+    history = oracle.get_trial(trial.trial_id).metrics.get_history("val_a_loss")
+    assert [(o.step, o.value) for o in history] == [(0, [3.0])]
+
+
+def test_completed_trial_without_objective_fails_with_a_message(tmp_path):
+    oracle = wrapped(tmp_path)
+    trial = oracle.create_trial("t0")
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)
+    recorded = oracle.get_trial(trial.trial_id)
+    assert recorded.status == "FAILED" and "without reporting the objective `val_a_loss`" in recorded.message
+
+
+def test_state_round_trips_through_json(tmp_path):
+    oracle = wrapped(tmp_path)
+    state = json.loads(json.dumps(oracle.get_state()))
+    other = wrapped(tmp_path)
+    other.set_state(state)
+    assert other.get_state() == state
+
+
+def test_reload_refuses_changed_terms(tmp_path):
+    oracle = wrapped(tmp_path)
+    finish(oracle, [1.0])
+    oracle.save()
+    changed = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]
+    other = wrapped(tmp_path, terms=changed)
+    with pytest.raises(tw.ConfigurationError, match=r"created with other loss terms or weight ranges"):
+        other.reload()
+    same = wrapped(tmp_path)
+    same.reload()
+    assert len(same.trials) == 1
+
+
+def test_save_writes_valid_json_files(tmp_path):
+    oracle = wrapped(tmp_path)
+    finish(oracle, [1.0])
+    oracle.save()
+    for name in ("oracle.json", "tuneweights.json"):
+        json.loads((tmp_path / "p" / name).read_text())
+    assert not list((tmp_path / "p").glob(".tmp-*"))
+
+
+def test_wrapping_twice_keeps_one_layer(tmp_path):
+    oracle = wrapped(tmp_path)
+    again = WeightOracle(oracle, oracle.space)
+    assert again.wrapped is oracle.wrapped
+
+
+def test_wraps_only_oracles():
+    with pytest.raises(tw.ConfigurationTypeError, match=r"Argument `oracle` must be a `keras_tuner.Oracle`"):
+        WeightOracle("random", WeightSpace(TERMS))
