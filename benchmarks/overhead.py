@@ -25,8 +25,9 @@ shared machine hits all variants alike). One epoch is one call of
 loop) on a prebuilt ``tf.data.Dataset``, timed with `time.perf_counter`.
 Reported per variant: the median epoch time, and the ratio to ``plain`` as
 the median over rounds of (variant's median epoch in the round / plain's
-median epoch in the round). ``traces`` counts how often the step function was
-traced; it stays at 1 when nothing retraces after the warm-up.
+median epoch in the round), with the lowest and highest per-round ratio as a
+measure of noise. ``retraces`` counts how often the train step was traced
+again after the warm-up: 0 shows that assigning weights retraces nothing.
 
 Run ``python benchmarks/overhead.py`` (``--quick`` for a smoke run). The
 last line printed is the headline: the overhead of ``tuneweights-fixed``
@@ -43,7 +44,8 @@ import argparse  # noqa: E402
 import dataclasses  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from typing import Any, Callable  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -72,12 +74,33 @@ class Config:
 
 @dataclasses.dataclass
 class Variant:
-    """One way to train: `run_epoch` runs one epoch, `traces` counts tracings."""
+    """One way to train: `run_epoch` runs one epoch, `traces` counts tracings.
+
+    `wall` and `cpu` hold, per round, the wall-clock and process CPU seconds
+    of each timed epoch.
+    """
 
     name: str
     run_epoch: Callable[[], None]
     traces: Callable[[], int]
-    times: list[float] = dataclasses.field(default_factory=list)
+    wall: list[list[float]] = dataclasses.field(default_factory=list)
+    cpu: list[list[float]] = dataclasses.field(default_factory=list)
+    warm_traces: int = 0
+
+    def warm_up(self) -> None:
+        """One untimed epoch: tracing, optimizer slots, dataset pipeline."""
+        self.run_epoch()
+        self.warm_traces = self.traces()
+
+    def timed_epoch(self) -> None:
+        """Run one epoch and record its times in the current round."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.run_epoch()
+        self.wall[-1].append(time.perf_counter() - wall)
+        self.cpu[-1].append(time.process_time() - cpu)
+
+    def retraces(self) -> int:
+        return self.traces() - self.warm_traces
 
 
 class TraceCounter:
@@ -171,7 +194,7 @@ def tape_variant(cfg: Config, data: tf.data.Dataset) -> Variant:
             parts = {name: mse(y[name], pred[name]) for name in WEIGHTS}
             loss = tf.add_n([WEIGHTS[name] * parts[name] for name in WEIGHTS])
         grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         trackers["loss"].update_state(loss)
         for name, value in parts.items():
             trackers[name].update_state(value)
@@ -199,74 +222,99 @@ BUILDERS: list[Callable[[Config, tf.data.Dataset], Variant]] = [
 
 
 # -- measurement ----------------------------------------------------------
-def timed(variant: Variant) -> float:
-    start = time.perf_counter()
-    variant.run_epoch()
-    return time.perf_counter() - start
-
-
-def measure(variants: list[Variant], cfg: Config) -> list[dict[str, float]]:
-    """Interleaved rounds; returns each round's median epoch time per variant."""
+def measure(variants: list[Variant], cfg: Config) -> None:
+    """Warm up, then interleaved rounds: epoch by epoch, in a rotated order."""
     for variant in variants:
-        variant.run_epoch()  # warm-up: tracing, optimizer slots, dataset
-    rounds = []
+        variant.warm_up()
     for r in range(cfg.rounds):
         shift = r % len(variants)
-        per_round: dict[str, float] = {}
-        for variant in variants[shift:] + variants[:shift]:
-            epoch_times = [timed(variant) for _ in range(cfg.epochs)]
-            variant.times.extend(epoch_times)
-            per_round[variant.name] = statistics.median(epoch_times)
-        rounds.append(per_round)
-    return rounds
+        order = variants[shift:] + variants[:shift]
+        for variant in variants:
+            variant.wall.append([])
+            variant.cpu.append([])
+        for _ in range(cfg.epochs):
+            for variant in order:
+                variant.timed_epoch()
 
 
-def ratio_to_baseline(rounds: list[dict[str, float]], name: str) -> float:
-    return statistics.median(r[name] / r[BASELINE] for r in rounds)
+def round_ratios(times: list[list[float]], baseline: list[list[float]]) -> list[float]:
+    """Per round: the median epoch time over the baseline's median epoch time."""
+    return [statistics.median(t) / statistics.median(b) for t, b in zip(times, baseline, strict=True)]
 
 
-def report(variants: list[Variant], rounds: list[dict[str, float]], cfg: Config) -> None:
+def median_epoch(times: list[list[float]]) -> float:
+    return statistics.median(t for epochs in times for t in epochs)
+
+
+def report(variants: list[Variant], cfg: Config) -> None:
+    baseline = next(v for v in variants if v.name == BASELINE)
     steps = -(-cfg.samples // cfg.batch_size)
     print(
         f"overhead: {cfg.samples} samples, batch {cfg.batch_size} ({steps} steps/epoch), "
         f"{cfg.rounds} rounds x {cfg.epochs} epochs, TF {tf.__version__}, Keras {keras.__version__}"
     )
-    print(f"{'variant':<22} {'median ms/epoch':>15} {'us/step':>8} {'vs plain':>9} {'traces':>6}")
+    columns = ("variant", "ms/epoch", "us/step", "vs plain", "rounds lo-hi", "cpu ms", "cpu vs", "retraces")
+    widths = (-22, 9, 8, 9, 13, 8, 7, 9)
+    print(format_row(columns, widths))
+    headline = 0.0
     for variant in variants:
-        median = statistics.median(variant.times)
-        ratio = ratio_to_baseline(rounds, variant.name)
-        print(
-            f"{variant.name:<22} {median * 1e3:>15.1f} {median * 1e6 / steps:>8.0f} "
-            f"{ratio:>9.3f} {variant.traces():>6}"
+        ratios = round_ratios(variant.wall, baseline.wall)
+        wall = median_epoch(variant.wall)
+        row = (
+            variant.name,
+            f"{wall * 1e3:.1f}",
+            f"{wall * 1e6 / steps:.0f}",
+            f"{statistics.median(ratios):.3f}",
+            f"{min(ratios):.2f}-{max(ratios):.2f}",
+            f"{median_epoch(variant.cpu) * 1e3:.1f}",
+            f"{statistics.median(round_ratios(variant.cpu, baseline.cpu)):.3f}",
+            str(variant.retraces()),
         )
-    overhead = ratio_to_baseline(rounds, HEADLINE) - 1.0
-    print(f"headline: overhead={overhead * 100:+.1f}% (goal: within {GOAL * 100:.0f}% of plain model.fit)")
+        print(format_row(row, widths))
+        if variant.name == HEADLINE:
+            headline = statistics.median(ratios) - 1.0
+    print(f"headline: overhead={headline * 100:+.1f}% (goal: within {GOAL * 100:.0f}% of plain model.fit)")
+
+
+def format_row(cells: tuple[str, ...], widths: tuple[int, ...]) -> str:
+    """Cells padded to `widths` (negative: left-aligned)."""
+    return " ".join(f"{c:<{-w}}" if w < 0 else f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))
+
+
+QUICK = Config(samples=2048, rounds=3, epochs=2)
 
 
 def parse_config(argv: list[str] | None = None) -> Config:
+    """The configuration from the command line; explicit flags override `--quick`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=Config.rounds)
-    parser.add_argument("--epochs", type=int, default=Config.epochs, help="timed epochs per variant per round")
-    parser.add_argument("--samples", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=Config.batch_size)
-    parser.add_argument("--quick", action="store_true", help="small data, few rounds (a smoke run)")
-    args = parser.parse_args(argv)
-    if args.quick:
-        return Config(samples=args.samples or 1024, batch_size=args.batch_size, rounds=3, epochs=2)
-    return Config(
-        samples=args.samples or Config.samples,
-        batch_size=args.batch_size,
-        rounds=args.rounds,
-        epochs=args.epochs,
+    parser.add_argument("--rounds", type=int, help=f"interleaved rounds (default {Config.rounds})")
+    parser.add_argument(
+        "--epochs", type=int, help=f"timed epochs per variant and round (default {Config.epochs})"
     )
+    parser.add_argument("--samples", type=int, help=f"training samples (default {Config.samples})")
+    parser.add_argument("--batch-size", type=int, help=f"batch size (default {Config.batch_size})")
+    parser.add_argument("--quick", action="store_true", help=f"smoke run: {QUICK}")
+    args = parser.parse_args(argv)
+    base = QUICK if args.quick else Config()
+    overrides = {
+        field: value
+        for field, value in (
+            ("rounds", args.rounds),
+            ("epochs", args.epochs),
+            ("samples", args.samples),
+            ("batch_size", args.batch_size),
+        )
+        if value is not None
+    }
+    return dataclasses.replace(base, **overrides)
 
 
 def main(argv: list[str] | None = None) -> None:
     cfg = parse_config(argv)
     data = make_dataset(cfg)
     variants = [build(cfg, data) for build in BUILDERS]
-    rounds = measure(variants, cfg)
-    report(variants, rounds, cfg)
+    measure(variants, cfg)
+    report(variants, cfg)
 
 
 if __name__ == "__main__":

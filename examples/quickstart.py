@@ -45,7 +45,10 @@ def make_problem(seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
     for split, n in (("train", 300), ("val", 300), ("test", 4000)):
         x = rng.normal(size=(n, 8))
         clean = (f(x) / scale)[:, None]
-        y = {f"y_{s}": clean + sigma * rng.normal(size=clean.shape) for s, sigma in zip(SOURCES, NOISE)}
+        y = {
+            f"y_{s}": clean + sigma * rng.normal(size=clean.shape)
+            for s, sigma in zip(SOURCES, NOISE, strict=True)
+        }
         splits[split] = {"x": x.astype("float32"), "clean": clean.astype("float32")}
         splits[split].update({k: val.astype("float32") for k, val in y.items()})
     return splits
@@ -71,15 +74,22 @@ def targets(split: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {f"y_{s}": split[f"y_{s}"] for s in SOURCES}
 
 
-def test_mse(hypermodel: NoisySources, weights: dict[str, float], data: dict, epochs: int, seed: int) -> float:
+def test_mse(
+    hypermodel: NoisySources, weights: dict[str, float], data: dict, epochs: int, seed: int
+) -> float:
     """Train with fixed weights (early stopping on val source 1), MSE against clean f on test."""
     keras.utils.set_random_seed(seed)
     model = tw.WeightedModel(hypermodel.build(None), hypermodel.terms, weights=weights)
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
     stop = keras.callbacks.EarlyStopping("val_src1_loss", mode="min", patience=20, restore_best_weights=True)
     model.fit(
-        data["train"]["x"], targets(data["train"]), validation_data=(data["val"]["x"], targets(data["val"])),
-        epochs=epochs, batch_size=32, verbose=0, callbacks=[stop],
+        data["train"]["x"],
+        targets(data["train"]),
+        validation_data=(data["val"]["x"], targets(data["val"])),
+        epochs=epochs,
+        batch_size=32,
+        verbose=0,
+        callbacks=[stop],
     )
     pred = model.base.predict(data["test"]["x"], verbose=0)
     return float(np.mean((pred - data["test"]["clean"]) ** 2))
@@ -108,15 +118,20 @@ def main() -> None:
     )
     stop = keras.callbacks.EarlyStopping("val_src1_loss", mode="min", patience=20)
     tuner.search(
-        data["train"]["x"], targets(data["train"]), validation_data=(data["val"]["x"], targets(data["val"])),
-        epochs=args.epochs, batch_size=32, verbose=0, callbacks=[stop],
+        data["train"]["x"],
+        targets(data["train"]),
+        validation_data=(data["val"]["x"], targets(data["val"])),
+        epochs=args.epochs,
+        batch_size=32,
+        verbose=0,
+        callbacks=[stop],
     )
     statuses = [t.status for t in tuner.oracle.trials.values()]
     if statuses.count("COMPLETED") != len(statuses):
         raise SystemExit(f"Some trials did not complete: {statuses}")
 
     found = tuner.get_best_weights()[0]
-    analytic = {s: NOISE[0] ** 2 / sigma**2 for s, sigma in zip(SOURCES, NOISE)}
+    analytic = {s: NOISE[0] ** 2 / sigma**2 for s, sigma in zip(SOURCES, NOISE, strict=True)}
     equal = {s: 1.0 for s in SOURCES}
     print(f"\n{len(statuses)} trials completed in {directory}\n")
     print(f"{'term':<6} {'found w/w_1':>12} {'analytic 1/s^2':>15} {'log gap':>8}")

@@ -4,7 +4,10 @@ import pytest
 import tuneweights as tw
 from tuneweights import objectives
 
-TERMS = [tw.Term("cls", "sparse_categorical_crossentropy", metrics=["accuracy"]), tw.Term("rec", "mse", metrics=["mae"])]
+TERMS = [
+    tw.Term("cls", "sparse_categorical_crossentropy", metrics=["accuracy"]),
+    tw.Term("rec", "mse", metrics=["mae"]),
+]
 
 
 @pytest.mark.parametrize(
@@ -24,7 +27,9 @@ def test_direction_inference(name, direction):
 
 
 def test_unknown_direction_asks_for_an_objective():
-    with pytest.raises(tw.ConfigurationError, match=r"pass `keras_tuner.Objective\('val_score', direction='min' or 'max'\)`"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"pass `keras_tuner.Objective\('val_score', direction='min' or 'max'\)`"
+    ):
         objectives.resolve("val_score", TERMS)
 
 
@@ -32,11 +37,17 @@ def test_resolve_keeps_explicit_objectives_and_lists():
     explicit = kt.Objective("val_score", "max")
     assert objectives.resolve(explicit, TERMS) is explicit
     multi = objectives.resolve(["val_cls_accuracy", "val_rec_loss"], TERMS)
-    assert {o.name: o.direction for o in multi.objectives} == {"val_cls_accuracy": "max", "val_rec_loss": "min"}
+    assert {o.name: o.direction for o in multi.objectives} == {
+        "val_cls_accuracy": "max",
+        "val_rec_loss": "min",
+    }
 
 
 def test_missing_objective_lists_alternatives():
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `objective` must be given: .*'val_cls_loss', 'val_rec_loss', 'val_unweighted_loss'"):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"Argument `objective` must be given: .*'val_cls_loss', 'val_rec_loss', 'val_unweighted_loss'",
+    ):
         objectives.resolve(None, TERMS)
 
 
@@ -47,15 +58,28 @@ def test_bad_objective_type():
 
 def test_logged_names():
     names = objectives.logged_names(TERMS, validation=True)
-    for name in ["loss", "unweighted_loss", "cls_loss", "cls_weight", "cls_accuracy", "rec_mae",
-                 "val_loss", "val_unweighted_loss", "val_rec_loss", "val_cls_accuracy"]:
+    for name in [
+        "loss",
+        "unweighted_loss",
+        "cls_loss",
+        "cls_weight",
+        "cls_accuracy",
+        "rec_mae",
+        "val_loss",
+        "val_unweighted_loss",
+        "val_rec_loss",
+        "val_cls_accuracy",
+    ]:
         assert name in names
 
 
 @pytest.mark.parametrize("name", ["loss", "val_loss"])
 def test_weighted_total_is_refused_when_weights_are_searched(name):
     objective = kt.Objective(name, "min")
-    with pytest.raises(tw.ConfigurationError, match=r"not be the weighted total loss while loss weights are searched.*'val_rec_loss'"):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"not be the weighted total loss while loss weights are searched.*'val_rec_loss'",
+    ):
         objectives.check(objective, TERMS, weights_searched=True, known=None)
     objectives.check(objective, TERMS, weights_searched=False, known=None)  # fixed weights: fine
 
@@ -68,7 +92,10 @@ def test_weighted_total_inside_a_multi_objective_is_refused():
 
 def test_never_logged_objective_is_refused():
     known = objectives.logged_names(TERMS)
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `objective` must be one of the logged names .*Received: objective='val_cls_f1'"):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"Argument `objective` must be one of the logged names .*Received: objective='val_cls_f1'",
+    ):
         objectives.check(kt.Objective("val_cls_f1", "max"), TERMS, True, known)
 
 

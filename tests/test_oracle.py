@@ -80,8 +80,9 @@ def test_strategy_sees_the_worst_finite_score_instead_of_inf(tmp_path):
 
 
 def test_bayesian_oracle_never_models_a_diverged_trial_as_zero(tmp_path):
-    inner = kt.oracles.BayesianOptimizationOracle(kt.Objective("val_a_loss", "min"), max_trials=10,
-                                                  num_initial_points=2, seed=3)
+    inner = kt.oracles.BayesianOptimizationOracle(
+        kt.Objective("val_a_loss", "min"), max_trials=10, num_initial_points=2, seed=3
+    )
     oracle = wrapped(tmp_path, inner)
     finish(oracle, [1.0])
     finish(oracle, [2.0])
@@ -101,8 +102,9 @@ def test_bayesian_oracle_never_models_a_diverged_trial_as_zero(tmp_path):
 
 
 def test_retried_trial_starts_without_stale_metrics(tmp_path):
-    inner = kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=5, seed=1,
-                                          max_retries_per_trial=1)
+    inner = kt.oracles.RandomSearchOracle(
+        kt.Objective("val_a_loss", "min"), max_trials=5, seed=1, max_retries_per_trial=1
+    )
     oracle = wrapped(tmp_path, inner)
     trial = oracle.create_trial("t0")
     oracle.update_trial(trial.trial_id, {"val_a_loss": 5.0}, step=0)

@@ -83,14 +83,22 @@ def test_missing_values_fall_back_to_defaults():
 
 
 def test_single_searched_term_is_refused():
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `terms\['a'\].weight` must be a fixed number when the model has a single loss term"):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"Argument `terms\['a'\].weight` must be a fixed number when the model has a single loss term",
+    ):
         WeightSpace([tw.Term("a", "mse", weight=tw.Range(0.1, 10))])
 
 
 def test_unknown_reference_and_weighting_are_refused():
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `reference` must name one of the terms \['a', 'b', 'c'\]. Received: reference='z'"):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"Argument `reference` must name one of the terms \['a', 'b', 'c'\]. Received: reference='z'",
+    ):
         WeightSpace(three_terms(), reference="z")
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `weighting` must be one of \['ratio', 'absolute'\]"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `weighting` must be one of \['ratio', 'absolute'\]"
+    ):
         WeightSpace(three_terms(), weighting="relative")
 
 

@@ -55,7 +55,9 @@ def test_term_requires_name_or_output():
 
 
 def test_unknown_loss_name_is_refused():
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `loss` must be a loss name .*Received: loss='msqe'"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `loss` must be a loss name .*Received: loss='msqe'"
+    ):
         tw.Term("a", "msqe")
 
 
@@ -65,7 +67,9 @@ def test_loss_of_wrong_type_is_refused():
 
 
 def test_negative_fixed_weight_is_refused():
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `weight` must be a finite number >= 0. Received: weight=-1"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `weight` must be a finite number >= 0. Received: weight=-1"
+    ):
         tw.Term("a", "mse", weight=-1)
 
 
@@ -75,8 +79,14 @@ def test_bad_names_are_refused():
 
 
 def test_term_config_round_trips_through_json():
-    term = tw.Term("aux", keras.losses.BinaryCrossentropy(from_logits=True), output="y", target="t",
-                   weight=tw.Range(0.1, 10), metrics=["mae"])
+    term = tw.Term(
+        "aux",
+        keras.losses.BinaryCrossentropy(from_logits=True),
+        output="y",
+        target="t",
+        weight=tw.Range(0.1, 10),
+        metrics=["mae"],
+    )
     config = json.loads(json.dumps(term.get_config()))
     back = tw.Term.from_config(config)
     assert back.name == "aux" and back.output == "y" and back.target == "t"
@@ -97,7 +107,10 @@ def test_resolve_fills_output_and_target():
 
 
 def test_resolve_reports_missing_output():
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `terms\['a'\].output` must be one of the model outputs \['x', 'y'\]. Received: terms\['a'\].output='z'"):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"Argument `terms\['a'\].output` must be one of the model outputs \['x', 'y'\]. Received: terms\['a'\].output='z'",
+    ):
         tw.Term("a", "mse", output="z").resolve(["x", "y"])
 
 
@@ -107,7 +120,9 @@ def test_resolve_needs_output_when_model_has_several():
 
 
 def test_as_terms_accepts_output_dict():
-    terms = as_terms({"cls": "sparse_categorical_crossentropy", "rec": [tw.Term("rec", "mse"), tw.Term("l1", "mae")]})
+    terms = as_terms(
+        {"cls": "sparse_categorical_crossentropy", "rec": [tw.Term("rec", "mse"), tw.Term("l1", "mae")]}
+    )
     assert [(t.name, t.output) for t in terms] == [("cls", "cls"), ("rec", "rec"), ("l1", "rec")]
 
 
@@ -119,7 +134,11 @@ def test_as_terms_rejects_duplicates_and_empty():
 
 
 def test_as_terms_rejects_wrong_types():
-    with pytest.raises(tw.ConfigurationTypeError, match=r"Argument `terms` must be a list of `tuneweights.Term`"):
+    with pytest.raises(
+        tw.ConfigurationTypeError, match=r"Argument `terms` must be a list of `tuneweights.Term`"
+    ):
         as_terms(["mse"])
-    with pytest.raises(tw.ConfigurationTypeError, match=r"Argument `terms` must be a list of `Term` or a dict"):
+    with pytest.raises(
+        tw.ConfigurationTypeError, match=r"Argument `terms` must be a list of `Term` or a dict"
+    ):
         as_terms("mse")

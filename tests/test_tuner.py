@@ -26,8 +26,9 @@ def existing_project(tmp_path_factory):
     """A finished one-trial search whose files must survive every bad configuration."""
     directory = str(tmp_path_factory.mktemp("runs"))
     x, y = make_data()
-    tuner = tw.RandomSearch(TwoSources(), objective="val_a_loss", max_trials=1, directory=directory,
-                            project_name="p")
+    tuner = tw.RandomSearch(
+        TwoSources(), objective="val_a_loss", max_trials=1, directory=directory, project_name="p"
+    )
     tuner.search(x, y, validation_data=(x, y), epochs=1, verbose=0)
     assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"]
     return directory
@@ -48,7 +49,9 @@ class MissingOutput(TwoSources):
 class OutputWithoutLoss(TwoSources):
     def build(self, hp):
         inputs = keras.Input((4,))
-        return keras.Model(inputs, {"pred": keras.layers.Dense(1)(inputs), "extra": keras.layers.Dense(1)(inputs)})
+        return keras.Model(
+            inputs, {"pred": keras.layers.Dense(1)(inputs), "extra": keras.layers.Dense(1)(inputs)}
+        )
 
 
 class NoBuild(tw.WeightedHyperModel):
@@ -57,32 +60,39 @@ class NoBuild(tw.WeightedHyperModel):
 
 CASES = {
     "missing output": (
-        lambda: MissingOutput(), "val_a_loss",
+        lambda: MissingOutput(),
+        "val_a_loss",
         r"Argument `terms\['b'\].output` must be one of the model outputs \['pred'\]. Received: terms\['b'\].output='nope'",
     ),
     "output without loss": (
-        lambda: OutputWithoutLoss(), "val_a_loss",
+        lambda: OutputWithoutLoss(),
+        "val_a_loss",
         r"Argument `terms` must declare a loss term for every model output; outputs without one: \['extra'\]",
     ),
     "weighted total": (
-        lambda: TwoSources(), "val_loss",
+        lambda: TwoSources(),
+        "val_loss",
         r"Argument `objective` must not be the weighted total loss while loss weights are searched",
     ),
     "never logged": (
-        lambda: TwoSources(), kt.Objective("val_a_f1", "max"),
+        lambda: TwoSources(),
+        kt.Objective("val_a_f1", "max"),
         r"Argument `objective` must be one of the logged names .* Received: objective='val_a_f1'",
     ),
     "weight on a single term": (
-        lambda: tw.WeightedHyperModel([tw.Term("a", "mse", weight=tw.Range(0.1, 10))]), "val_a_loss",
+        lambda: tw.WeightedHyperModel([tw.Term("a", "mse", weight=tw.Range(0.1, 10))]),
+        "val_a_loss",
         r"Argument `terms\['a'\].weight` must be a fixed number when the model has a single loss term",
     ),
     "unknown loss": (
-        lambda: tw.WeightedHyperModel([tw.Term("a", "mean_sqare")]), "val_a_loss",
+        lambda: tw.WeightedHyperModel([tw.Term("a", "mean_sqare")]),
+        "val_a_loss",
         r"Argument `loss` must be a loss name known to `keras.losses.get`.* Received: loss='mean_sqare'",
     ),
     "bad range": (
         lambda: tw.WeightedHyperModel([tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0, 1))]),
-        "val_a_loss", r"Argument `low` must be a finite number > 0. Received: low=0",
+        "val_a_loss",
+        r"Argument `low` must be a finite number > 0. Received: low=0",
     ),
 }
 
@@ -93,8 +103,14 @@ def test_bad_configuration_fails_before_training_and_keeps_the_project(existing_
     make_hypermodel, objective, match = CASES[case]
     before = snapshot(existing_project)
     with pytest.raises(tw.ConfigurationError, match=match) as info:
-        tw.RandomSearch(make_hypermodel(), objective=objective, max_trials=2, directory=existing_project,
-                        project_name="p", overwrite=overwrite)
+        tw.RandomSearch(
+            make_hypermodel(),
+            objective=objective,
+            max_trials=2,
+            directory=existing_project,
+            project_name="p",
+            overwrite=overwrite,
+        )
     assert isinstance(info.value, kt.errors.FatalError)
     assert snapshot(existing_project) == before
 
@@ -105,7 +121,9 @@ def test_build_must_be_implemented():
 
 
 def test_hypermodel_must_be_weighted(tmp_path):
-    with pytest.raises(tw.ConfigurationTypeError, match=r"Argument `hypermodel` must be a `tuneweights.WeightedHyperModel`"):
+    with pytest.raises(
+        tw.ConfigurationTypeError, match=r"Argument `hypermodel` must be a `tuneweights.WeightedHyperModel`"
+    ):
         tw.RandomSearch(lambda hp: None, objective="val_a_loss", directory=str(tmp_path))
 
 
@@ -114,7 +132,10 @@ def test_hypermodel_must_be_weighted(tmp_path):
     [
         ({"max_trials": 0}, r"Argument `max_trials` must be an int >= 1. Received: max_trials=0"),
         ({"executions_per_trial": 0}, r"Argument `executions_per_trial` must be an int >= 1"),
-        ({"loss": "mse"}, r"Argument `loss` must be left out: declare losses and metrics on the hypermodel's terms"),
+        (
+            {"loss": "mse"},
+            r"Argument `loss` must be left out: declare losses and metrics on the hypermodel's terms",
+        ),
         ({"metrics": ["mae"]}, r"Argument `metrics` must be left out"),
     ],
 )
@@ -125,32 +146,47 @@ def test_bad_tuner_arguments(tmp_path, kwargs, match):
 
 
 def test_bad_strategy_arguments(tmp_path):
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `factor` must be an int >= 2. Received: factor=1"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `factor` must be an int >= 2. Received: factor=1"
+    ):
         tw.Hyperband(TwoSources(), objective="val_a_loss", factor=1, directory=str(tmp_path))
     with pytest.raises(tw.ConfigurationError, match=r"Argument `max_epochs` must be an int >= 1"):
         tw.Hyperband(TwoSources(), objective="val_a_loss", max_epochs=0, directory=str(tmp_path))
     with pytest.raises(tw.ConfigurationError, match=r"Argument `num_initial_points` must be an int >= 1"):
-        tw.BayesianOptimization(TwoSources(), objective="val_a_loss", num_initial_points=-1, directory=str(tmp_path))
+        tw.BayesianOptimization(
+            TwoSources(), objective="val_a_loss", num_initial_points=-1, directory=str(tmp_path)
+        )
 
 
 @pytest.mark.parametrize(
     "fit, match",
     [
-        (lambda x, y: ((x, {"ya": y["ya"]}), {"validation_data": (x, y)}),
-         r"Argument `y` must hold every target the terms read: \['ya', 'yb'\] \(missing \['yb'\]\)"),
-        (lambda x, y: ((x, y["ya"]), {"validation_data": (x, y)}),
-         r"Argument `y` must be a dict keyed by the targets \['ya', 'yb'\]"),
-        (lambda x, y: ((x, y), {"validation_data": (x, {"yb": y["yb"]})}),
-         r"Argument `validation_data` must hold every target"),
-        (lambda x, y: ((x, y), {}),
-         r"Argument `validation_data` must be given \(or `validation_split`\) when the objective is `val_a_loss`"),
-        (lambda x, y: ((x, y), {"validation_data": (x, y), "epochs": 0}),
-         r"Argument `epochs` must be an int >= 1. Received: epochs=0"),
+        (
+            lambda x, y: ((x, {"ya": y["ya"]}), {"validation_data": (x, y)}),
+            r"Argument `y` must hold every target the terms read: \['ya', 'yb'\] \(missing \['yb'\]\)",
+        ),
+        (
+            lambda x, y: ((x, y["ya"]), {"validation_data": (x, y)}),
+            r"Argument `y` must be a dict keyed by the targets \['ya', 'yb'\]",
+        ),
+        (
+            lambda x, y: ((x, y), {"validation_data": (x, {"yb": y["yb"]})}),
+            r"Argument `validation_data` must hold every target",
+        ),
+        (
+            lambda x, y: ((x, y), {}),
+            r"Argument `validation_data` must be given \(or `validation_split`\) when the objective is `val_a_loss`",
+        ),
+        (
+            lambda x, y: ((x, y), {"validation_data": (x, y), "epochs": 0}),
+            r"Argument `epochs` must be an int >= 1. Received: epochs=0",
+        ),
     ],
 )
 def test_bad_search_data_fails_before_any_trial(tmp_path, data, fit, match):
-    tuner = tw.RandomSearch(TwoSources(), objective="val_a_loss", max_trials=1, directory=str(tmp_path),
-                            project_name="p")
+    tuner = tw.RandomSearch(
+        TwoSources(), objective="val_a_loss", max_trials=1, directory=str(tmp_path), project_name="p"
+    )
     args, kwargs = fit(*data)
     with pytest.raises(tw.ConfigurationError, match=match):
         tuner.search(*args, verbose=0, **kwargs)
@@ -161,7 +197,9 @@ def test_datasets_are_checked_from_their_element_spec(tmp_path, data):
     import tensorflow as tf
 
     x, y = data
-    tuner = tw.RandomSearch(TwoSources(), objective="a_loss", max_trials=1, directory=str(tmp_path), project_name="p")
+    tuner = tw.RandomSearch(
+        TwoSources(), objective="a_loss", max_trials=1, directory=str(tmp_path), project_name="p"
+    )
     dataset = tf.data.Dataset.from_tensor_slices((x, {"ya": y["ya"]})).batch(16)
     with pytest.raises(tw.ConfigurationError, match=r"Argument `y` must hold every target"):
         tuner.search(dataset, epochs=1, verbose=0)
@@ -173,7 +211,14 @@ def test_missing_objective_in_logs_is_fatal_not_a_failed_trial(tmp_path, data):
             return model.fit(*args, **kwargs)
 
     x, y = data
-    tuner = tw.RandomSearch(CustomFit(), objective=kt.Objective("val_a_f1", "max"), max_trials=2,
-                            directory=str(tmp_path), project_name="p")
-    with pytest.raises(tw.ConfigurationError, match=r"The objective `val_a_f1` is missing from the logs of epoch 0"):
+    tuner = tw.RandomSearch(
+        CustomFit(),
+        objective=kt.Objective("val_a_f1", "max"),
+        max_trials=2,
+        directory=str(tmp_path),
+        project_name="p",
+    )
+    with pytest.raises(
+        tw.ConfigurationError, match=r"The objective `val_a_f1` is missing from the logs of epoch 0"
+    ):
         tuner.search(x, y, validation_data=(x, y), epochs=2, verbose=0)

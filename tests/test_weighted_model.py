@@ -17,10 +17,16 @@ def linear_base(kernel=(1.0, -2.0, 0.5)):
 def linear_data(n=10, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 3)).astype("float32")
-    return x, {"ya": rng.normal(size=(n, 1)).astype("float32"), "yb": rng.normal(size=(n, 1)).astype("float32")}
+    return x, {
+        "ya": rng.normal(size=(n, 1)).astype("float32"),
+        "yb": rng.normal(size=(n, 1)).astype("float32"),
+    }
 
 
-TERMS = [tw.Term("a", "mse", output="pred", target="ya"), tw.Term("b", "mae", output="pred", target="yb", weight=0.25)]
+TERMS = [
+    tw.Term("a", "mse", output="pred", target="ya"),
+    tw.Term("b", "mae", output="pred", target="yb", weight=0.25),
+]
 
 
 def test_logged_values_match_closed_form():
@@ -66,7 +72,9 @@ def test_different_weights_learn_different_models():
 
     def train(weight_b):
         keras.utils.set_random_seed(0)
-        model = compile_weighted(linear_base(), TERMS, weights={"b": weight_b}, optimizer=keras.optimizers.Adam(0.05))
+        model = compile_weighted(
+            linear_base(), TERMS, weights={"b": weight_b}, optimizer=keras.optimizers.Adam(0.05)
+        )
         model.fit(x, y, epochs=5, batch_size=16, verbose=0, shuffle=False)
         return model.base.get_weights()[0]
 
@@ -80,23 +88,35 @@ def test_sample_weights_keyed_by_target():
     model = compile_weighted(linear_base(), TERMS)
     zeros = np.zeros(len(x), dtype="float32")
     ones = np.ones(len(x), dtype="float32")
-    logs = model.evaluate(x, y, sample_weight={"ya": zeros, "yb": ones}, batch_size=10, verbose=0, return_dict=True)
+    logs = model.evaluate(
+        x, y, sample_weight={"ya": zeros, "yb": ones}, batch_size=10, verbose=0, return_dict=True
+    )
     assert logs["a_loss"] == 0.0 and logs["b_loss"] > 0
 
 
 def test_regularisation_counts_in_loss_but_not_in_unweighted():
     inputs = keras.Input((3,))
-    out = keras.layers.Dense(1, use_bias=False, name="pred", kernel_regularizer=keras.regularizers.L2(1.0),
-                             kernel_initializer="ones")(inputs)
+    out = keras.layers.Dense(
+        1,
+        use_bias=False,
+        name="pred",
+        kernel_regularizer=keras.regularizers.L2(1.0),
+        kernel_initializer="ones",
+    )(inputs)
     x, y = linear_data()
-    logs = compile_weighted(keras.Model(inputs, out), TERMS).evaluate(x, y, batch_size=10, verbose=0, return_dict=True)
+    logs = compile_weighted(keras.Model(inputs, out), TERMS).evaluate(
+        x, y, batch_size=10, verbose=0, return_dict=True
+    )
     np.testing.assert_allclose(logs["loss"], logs["a_loss"] + 0.25 * logs["b_loss"] + 3.0, rtol=1e-5)
     np.testing.assert_allclose(logs["unweighted_loss"], logs["a_loss"] + logs["b_loss"], rtol=1e-5)
 
 
 def test_two_terms_on_one_target_and_term_metrics():
     x, y = linear_data()
-    terms = [tw.Term("fit", "mse", output="pred", metrics=["mae"]), tw.Term("l1", "mae", output="pred", weight=0.1)]
+    terms = [
+        tw.Term("fit", "mse", output="pred", metrics=["mae"]),
+        tw.Term("l1", "mae", output="pred", weight=0.1),
+    ]
     model = compile_weighted(linear_base(), terms)
     logs = model.evaluate(x, y["ya"], batch_size=10, verbose=0, return_dict=True)
     np.testing.assert_allclose(logs["fit_mae"], logs["l1_loss"], rtol=1e-5)
@@ -116,13 +136,17 @@ def test_subclassed_models_are_refused():
         def call(self, x):
             return x
 
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `build\(hp\)` must return a functional or Sequential"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `build\(hp\)` must return a functional or Sequential"
+    ):
         output_names(Sub())
 
 
 def test_list_outputs_train_by_position():
     inputs = keras.Input((3,))
-    base = keras.Model(inputs, [keras.layers.Dense(1, name="p1")(inputs), keras.layers.Dense(1, name="p2")(inputs)])
+    base = keras.Model(
+        inputs, [keras.layers.Dense(1, name="p1")(inputs), keras.layers.Dense(1, name="p2")(inputs)]
+    )
     x, y = linear_data()
     model = compile_weighted(base, [tw.Term("p1", "mse", target="ya"), tw.Term("p2", "mse", target="yb")])
     logs = model.evaluate(x, y, verbose=0, return_dict=True)
@@ -133,9 +157,14 @@ def test_list_outputs_train_by_position():
 def test_missing_target_is_reported():
     x, y = linear_data()
     model = compile_weighted(linear_base(), TERMS)
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `y` must be a dict with a key for every target \['ya', 'yb'\]; missing \['yb'\]"):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"Argument `y` must be a dict with a key for every target \['ya', 'yb'\]; missing \['yb'\]",
+    ):
         model.evaluate(x, {"ya": y["ya"]}, verbose=0)
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `y` must be a dict keyed by the targets \['ya', 'yb'\]"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `y` must be a dict keyed by the targets \['ya', 'yb'\]"
+    ):
         model.evaluate(x, y["ya"], verbose=0)
 
 
@@ -160,9 +189,14 @@ def test_optimizer_comes_from_the_compiled_base():
 
 def test_weight_access_errors():
     model = compile_weighted(linear_base(), TERMS)
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `term` must name one of the terms \['a', 'b'\]. Received: term='c'"):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"Argument `term` must name one of the terms \['a', 'b'\]. Received: term='c'",
+    ):
         model.weight_variable("c")
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `weights\['a'\]` must be a finite number >= 0"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `weights\['a'\]` must be a finite number >= 0"
+    ):
         model.assign_term_weights({"a": -1.0})
     model.assign_term_weights({"a": 3.0})
     assert model.term_weights() == {"a": 3.0, "b": 0.25}

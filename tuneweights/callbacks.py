@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import keras
 import numpy as np
@@ -93,4 +94,3 @@ def report_epoch(
         callback.on_epoch_end(epoch, logs)
         stop = stop or bool(getattr(callback, "stop_requested", False))
     return stop or bool(getattr(model, "stop_training", False))
-

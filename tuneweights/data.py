@@ -6,7 +6,8 @@ as a failed trial after the model was built.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from tuneweights import _validation as v
 from tuneweights.terms import Term

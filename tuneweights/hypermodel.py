@@ -38,6 +38,7 @@ class WeightedHyperModel(kt.HyperModel):
             add to the epoch logs, so that they may be used as objectives.
 
     Example:
+        >>> from tuneweights import Range
         >>> class Model(WeightedHyperModel):
         ...     terms = [Term("main", "mse", output="y"),
         ...              Term("aux", "mae", output="y", weight=Range(0.01, 100))]

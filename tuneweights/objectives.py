@@ -9,7 +9,8 @@ unweighted quantity: a term's loss (``val_<term>_loss``), the unweighted sum
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import keras
 import keras_tuner as kt

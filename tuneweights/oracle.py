@@ -22,7 +22,8 @@ import json
 import math
 import os
 import tempfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import keras_tuner as kt
 from keras_tuner.src.engine import metrics_tracking
@@ -140,8 +141,7 @@ class WeightOracle(kt.Oracle):
         if trial.status == trial_module.TrialStatus.COMPLETED and not recorded.metrics.exists(name):
             trial.status = trial_module.TrialStatus.FAILED
             trial.message = (
-                f"The trial completed without reporting the objective `{name}` "
-                "(did `fit` run no epoch?)."
+                f"The trial completed without reporting the objective `{name}` (did `fit` run no epoch?)."
             )
         return self.wrapped.end_trial(trial)
 

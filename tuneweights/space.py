@@ -13,7 +13,8 @@ every searched weight is one `hp.Float` with a stable name:
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import keras_tuner as kt
 

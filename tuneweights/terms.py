@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 import keras
 
 from tuneweights import _validation as v
 
-LossLike = Union[str, keras.losses.Loss, Callable[..., Any]]
+LossLike: TypeAlias = "str | keras.losses.Loss | Callable[..., Any]"
 
 _SAMPLINGS = ("log", "linear")
 
@@ -105,7 +106,7 @@ class Term:
         True
     """
 
-    name: str | None = None
+    name: str = ""
     loss: LossLike = "mse"
     output: str | None = None
     target: str | None = None
@@ -117,9 +118,9 @@ class Term:
             v.check_name("output", self.output)
         if self.target is not None:
             v.check_name("target", self.target)
-        name = self.name if self.name is not None else self.output
-        if name is None:
-            raise v.invalid("name", "be given when `output` is not", None)
+        name = self.name or self.output
+        if not name:
+            raise v.invalid("name", "be given when `output` is not", self.name)
         object.__setattr__(self, "name", v.check_name("name", name))
         _check_loss(self.loss)
         if isinstance(self.weight, dict):

@@ -41,7 +41,9 @@ class Tuner(kt.Tuner):
             the objective or an argument cannot work.
     """
 
-    def __init__(self, oracle: kt.Oracle, hypermodel: WeightedHyperModel, optimizer: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, oracle: kt.Oracle, hypermodel: WeightedHyperModel, optimizer: Any = None, **kwargs: Any
+    ) -> None:
         if not isinstance(hypermodel, WeightedHyperModel):
             raise v.wrong_type("hypermodel", "a `tuneweights.WeightedHyperModel`", hypermodel)
         for argument in ("loss", "metrics"):

@@ -10,15 +10,15 @@ can share one output and use different targets without touching the data.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import keras
 from keras import ops
-
 from keras.src.losses.losses import LossFunctionWrapper
 
 from tuneweights import _validation as v
-from tuneweights.terms import Term
+from tuneweights.terms import Range, Term
 
 try:  # Undo the per-replica scaling of losses under a distribution strategy.
     from keras.src.losses.loss import unscale_loss_for_distribution
@@ -116,7 +116,7 @@ class WeightedModel(keras.Model):
         self._output_names = output_names(base)
         self.terms = [t.resolve(self._output_names) for t in terms]
         self._loss_fns = [_as_loss(t) for t in self.terms]
-        initial = {t.name: (t.weight if not t.searched else 1.0) for t in self.terms}
+        initial = {t.name: (1.0 if isinstance(t.weight, Range) else float(t.weight)) for t in self.terms}
         initial.update(weights or {})
         self._weight_vars = [
             keras.Variable(float(initial[t.name]), trainable=False, name=f"{t.name}_weight", dtype="float32")
@@ -125,7 +125,8 @@ class WeightedModel(keras.Model):
         self._term_trackers = [keras.metrics.Mean(name=loss_metric_name(t.name)) for t in self.terms]
         self._unweighted_tracker = keras.metrics.Mean(name=UNWEIGHTED_LOSS)
         self._weight_reporters = [
-            _CurrentValue(var, weight_metric_name(t.name)) for var, t in zip(self._weight_vars, self.terms)
+            _CurrentValue(var, weight_metric_name(t.name))
+            for var, t in zip(self._weight_vars, self.terms, strict=True)
         ]
         self._targets_needed = sorted({str(t.target) for t in self.terms})
         if base.built:
@@ -134,11 +135,14 @@ class WeightedModel(keras.Model):
     # -- weights --------------------------------------------------------
     def term_weights(self) -> dict[str, float]:
         """Current weight of every term."""
-        return {t.name: float(ops.convert_to_numpy(var)) for t, var in zip(self.terms, self._weight_vars)}
+        return {
+            t.name: float(ops.convert_to_numpy(var))
+            for t, var in zip(self.terms, self._weight_vars, strict=True)
+        }
 
     def weight_variable(self, term: str) -> keras.Variable:
         """The variable holding `term`'s weight (assign to change it)."""
-        for t, var in zip(self.terms, self._weight_vars):
+        for t, var in zip(self.terms, self._weight_vars, strict=True):
             if t.name == term:
                 return var
         raise v.invalid("term", f"name one of the terms {[t.name for t in self.terms]}", term)
@@ -154,7 +158,7 @@ class WeightedModel(keras.Model):
         if isinstance(out, dict):
             named = out
         elif isinstance(out, (list, tuple)):
-            named = dict(zip(self._output_names, out))
+            named = dict(zip(self._output_names, out, strict=True))
         else:
             named = {self._output_names[0]: out}
         return {t.name: named[t.output] for t in self.terms}
@@ -175,8 +179,7 @@ class WeightedModel(keras.Model):
         if len(self._targets_needed) > 1:
             raise v.invalid(
                 argument,
-                f"be a dict keyed by the targets {self._targets_needed} "
-                "(the terms do not share one target)",
+                f"be a dict keyed by the targets {self._targets_needed} (the terms do not share one target)",
                 type(data).__name__,
             )
         return {t.name: data for t in self.terms}
@@ -196,7 +199,7 @@ class WeightedModel(keras.Model):
         total = None
         unweighted = None
         for term, loss_fn, weight, tracker in zip(
-            self.terms, self._loss_fns, self._weight_vars, self._term_trackers
+            self.terms, self._loss_fns, self._weight_vars, self._term_trackers, strict=True
         ):
             value = ops.cast(loss_fn(targets[term.name], y_pred[term.name], weights[term.name]), "float32")
             plain = unscale_loss_for_distribution(value)
