@@ -18,16 +18,20 @@ initial weights and optimizer (Adam):
   batch.
 
 Method: every model is built and compiled once. One warm-up epoch per
-variant (tracing) is excluded. Then, for each of R rounds, every variant runs
-E epochs, in an order rotated each round (interleaved, so that load on a
-shared machine hits all variants alike). One epoch is one call of
+variant (tracing) is excluded. Then come R rounds of E epochs per variant,
+interleaved epoch by epoch in an order rotated each round, so that load on a
+shared machine hits all variants alike. One epoch is one call of
 ``model.fit(data, epochs=1, verbose=0, shuffle=False)`` (or one pass of the
-loop) on a prebuilt ``tf.data.Dataset``, timed with `time.perf_counter`.
-Reported per variant: the median epoch time, and the ratio to ``plain`` as
-the median over rounds of (variant's median epoch in the round / plain's
-median epoch in the round), with the lowest and highest per-round ratio as a
-measure of noise. ``retraces`` counts how often the train step was traced
-again after the warm-up: 0 shows that assigning weights retraces nothing.
+loop) on a prebuilt ``tf.data.Dataset``, timed with `time.perf_counter` (wall)
+and `time.process_time` (CPU of all the process's threads).
+
+Reported per variant: the median wall time of an epoch and of a step; ``vs
+plain``, the median over rounds of (the variant's median epoch in the round /
+plain's median epoch in the round), with the lowest and highest per-round
+ratio as a measure of noise; the same two medians for CPU time (steadier than
+wall time when other processes compete for the cores); and ``retraces``, how
+often the train step was traced again after the warm-up (0: assigning
+weights retraces nothing).
 
 Run ``python benchmarks/overhead.py`` (``--quick`` for a smoke run). The
 last line printed is the headline: the overhead of ``tuneweights-fixed``

@@ -79,6 +79,15 @@ def test_strategy_sees_the_worst_finite_score_instead_of_inf(tmp_path):
     assert diverged.score == math.inf
 
 
+def test_all_diverged_trials_are_equal_for_the_strategy(tmp_path):
+    oracle = wrapped(tmp_path)
+    first = finish(oracle, [math.inf])
+    second = finish(oracle, [math.nan])
+    with oracle._finite_scores():
+        assert first.score == second.score == 0.0
+    assert first.score == second.score == math.inf
+
+
 def test_bayesian_oracle_never_models_a_diverged_trial_as_zero(tmp_path):
     inner = kt.oracles.BayesianOptimizationOracle(
         kt.Objective("val_a_loss", "min"), max_trials=10, num_initial_points=2, seed=3

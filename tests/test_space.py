@@ -112,3 +112,16 @@ def test_config_is_json_and_describes_terms():
     config = json.loads(json.dumps(space.get_config()))
     assert config["weighting"] == "ratio" and config["reference"] == "a" and len(config["terms"]) == 3
     assert "searched ratio to a in [0.01, 100] (log) as `ratio/b`" in space.describe()
+
+
+def test_empty_terms_and_reference_without_ratio_are_refused():
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `terms` must declare at least one loss term"):
+        WeightSpace([])
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `reference` must be left out unless weighting='ratio'"):
+        WeightSpace(three_terms(), weighting="absolute", reference="a")
+
+
+def test_config_ignores_metrics():
+    with_metric = [tw.Term("a", "mse", metrics=["mae"]), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]
+    without = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]
+    assert WeightSpace(with_metric).get_config() == WeightSpace(without).get_config()

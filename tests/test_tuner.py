@@ -54,6 +54,11 @@ class OutputWithoutLoss(TwoSources):
         )
 
 
+class ReturnsWeightedModel(TwoSources):
+    def build(self, hp):
+        return tw.WeightedModel(super().build(hp), self.terms)
+
+
 class NoBuild(tw.WeightedHyperModel):
     terms = TwoSources.terms
 
@@ -68,6 +73,10 @@ CASES = {
         lambda: OutputWithoutLoss(),
         "val_a_loss",
         r"Argument `terms` must declare a loss term for every model output; outputs without one: \['extra'\]",
+    ),
+    "build returns a WeightedModel": (
+        lambda: ReturnsWeightedModel(), "val_a_loss",
+        r"Argument `build\(hp\)` must return the plain Keras model; tuneweights wraps it",
     ),
     "weighted total": (
         lambda: TwoSources(),

@@ -213,3 +213,20 @@ def test_checkpoint_round_trip_keeps_weights_and_loss_weights(tmp_path):
     other.load_weights(path)
     np.testing.assert_allclose(other.base.predict(x, verbose=0), model.base.predict(x, verbose=0))
     assert other.term_weights()["b"] == pytest.approx(0.7)
+
+
+def test_initial_weights_are_validated():
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `weights` must name only the terms \['a', 'b'\]"):
+        tw.WeightedModel(linear_base(), TERMS, weights={"zzz": 1.0})
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `weights\['a'\]` must be a finite number >= 0"):
+        tw.WeightedModel(linear_base(), TERMS, weights={"a": -5.0})
+
+
+def test_compile_uses_the_terms_metrics_and_refuses_a_loss():
+    x, y = linear_data()
+    terms = [tw.Term("a", "mse", output="pred", target="ya", metrics=["mae"]), TERMS[1]]
+    model = tw.WeightedModel(linear_base(), terms)
+    model.compile(optimizer="sgd")
+    assert "a_mae" in model.evaluate(x, y, verbose=0, return_dict=True)
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `loss` must be left out: a WeightedModel's loss is the weighted sum"):
+        model.compile(optimizer="sgd", loss="mse")

@@ -103,7 +103,12 @@ class WeightedHyperModel(kt.HyperModel):
                 has no term.
         """
         if isinstance(model, WeightedModel):
-            return model
+            raise v.invalid(
+                "build(hp)",
+                "return the plain Keras model; tuneweights wraps it in a WeightedModel "
+                "with the trial's loss weights",
+                model,
+            )
         if not isinstance(model, keras.Model):
             raise v.wrong_type("build(hp)", "to return a `keras.Model`", model)
         names = output_names(model)

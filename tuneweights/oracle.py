@@ -156,12 +156,10 @@ class WeightOracle(kt.Oracle):
         ]
         finite = [t.score for t in done if math.isfinite(t.score)]
         patched = [(t, t.score) for t in done if not math.isfinite(t.score)]
-        if finite:
-            stand_in = max(finite) if direction == "min" else min(finite)
-            for t, _ in patched:
-                t.score = stand_in
-        else:
-            patched = []
+        # With no finite score yet, all diverged trials are equally bad.
+        stand_in = (max(finite) if direction == "min" else min(finite)) if finite else 0.0
+        for t, _ in patched:
+            t.score = stand_in
         try:
             yield
         finally:

@@ -51,7 +51,11 @@ class WeightSpace:
     ) -> None:
         self.terms = list(terms)
         self.weighting = v.check_choice("weighting", weighting, WEIGHTINGS)
+        if not self.terms:
+            raise v.invalid("terms", "declare at least one loss term", self.terms)
         names = [t.name for t in self.terms]
+        if reference is not None and self.weighting != "ratio":
+            raise v.invalid("reference", "be left out unless weighting='ratio'", reference)
         if reference is not None and reference not in names:
             raise v.invalid("reference", f"name one of the terms {names}", reference)
         if any(t.searched for t in self.terms) and len(self.terms) == 1:
@@ -123,12 +127,18 @@ class WeightSpace:
         return decoded
 
     def get_config(self) -> dict[str, Any]:
-        """JSON-serialisable description, used to detect a changed space on resume."""
-        return {
-            "weighting": self.weighting,
-            "reference": self.reference,
-            "terms": [t.get_config() for t in self.terms],
-        }
+        """JSON-serialisable description of what a trial's results depend on.
+
+        Used to detect a changed space on resume: names, outputs, targets,
+        losses and weights of the terms, the weighting and the reference. The
+        terms' metrics are left out (adding one does not change the results).
+        """
+        terms = []
+        for term in self.terms:
+            config = term.get_config()
+            config.pop("metrics")
+            terms.append(config)
+        return {"weighting": self.weighting, "reference": self.reference, "terms": terms}
 
     def describe(self) -> str:
         """One line per term: how its weight is obtained."""

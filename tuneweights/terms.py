@@ -33,9 +33,10 @@ class Range:
         high: Largest weight (or ratio), > `low`.
         sampling: ``"log"`` (default: weights matter by orders of magnitude)
             or ``"linear"``.
-        default: Value used when the weight is not sampled yet (Bayesian
-            initial point, `hp.get` before a trial). Defaults to 1 when it lies
-            in the range, otherwise the geometric (log) or arithmetic mean.
+        default: Value used where no value was sampled: the first trial of
+            GridSearch, and a model built from hyperparameters without this
+            value. Defaults to 1 when it lies in the range, otherwise the
+            geometric (log) or arithmetic (linear) mean.
 
     Example:
         >>> Range(1e-2, 1e2).default_value()

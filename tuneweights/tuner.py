@@ -90,10 +90,21 @@ class Tuner(kt.Tuner):
     def _build_hypermodel(self, hp: kt.HyperParameters) -> WeightedModel:
         with maybe_distribute(self.distribution_strategy):
             model = self.hypermodel.build(hp)
-            return self.hypermodel.prepare(hp, model, optimizer=self._optimizer)  # type: ignore[attr-defined]
+            return self.hypermodel.prepare(hp, model, optimizer=_fresh_optimizer(self._optimizer))  # type: ignore[attr-defined]
+
+    def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        # keras-tuner's version, except that a custom `fit` which reported
+        # every epoch with `report_epoch` need not return anything.
+        hp = trial.hyperparameters
+        model = self._try_build(hp)
+        results = self.hypermodel.fit(hp, model, *args, **kwargs)
+        if results is None and any(r.reported for r in self._reporters.get(trial.trial_id, [])):
+            return None
+        tuner_utils.validate_trial_results(results, self.oracle.objective, "HyperModel.fit()")
+        return results
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        checkpoint = tuner_utils.SaveBestEpoch(
+        checkpoint = _SaveBestEpoch(
             objective=self.oracle.objective,
             filepath=self._get_checkpoint_fname(trial.trial_id),
         )
@@ -137,9 +148,15 @@ class Tuner(kt.Tuner):
         _load_checkpoint(model, self._get_checkpoint_fname(trial.trial_id))
         return model.base
 
+    def _best_completed(self, num_trials: int) -> list[Any]:
+        # keras-tuner pads its ranking with unfinished trials; results do not.
+        best = self.oracle.get_best_trials(num_trials)
+        return [t for t in best if t.status == "COMPLETED"]
+
     def get_best_weights(self, num_trials: int = 1) -> list[dict[str, float]]:
-        """Loss weights ``{term: weight}`` of the best trials, best first."""
-        return [self.hypermodel.space.weights(hp) for hp in self.get_best_hyperparameters(num_trials)]  # type: ignore[attr-defined]
+        """Loss weights ``{term: weight}`` of the best completed trials, best first."""
+        space = self.hypermodel.space  # type: ignore[attr-defined]
+        return [space.weights(t.hyperparameters) for t in self._best_completed(num_trials)]
 
     def describe(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """Readable form of a trial's hyperparameters.
@@ -164,12 +181,14 @@ class Tuner(kt.Tuner):
             ``(model, history)``: the model from `build(hp)` (trained), and
             the `History` of the fit.
         """
-        best = self.get_best_hyperparameters(rank + 1)
+        if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
+            raise v.invalid("rank", "be an int >= 0", rank)
+        best = self._best_completed(rank + 1)
         if len(best) <= rank:
-            raise v.invalid("rank", f"be < the number of trials ({len(best)})", rank)
-        hp = best[rank]
+            raise v.invalid("rank", f"be < the number of completed trials ({len(best)})", rank)
+        hp = best[rank].hyperparameters
         keras.backend.clear_session()
-        model = self._build_hypermodel(hp)
+        model = Tuner._build_hypermodel(self, hp)  # from scratch, also under Hyperband
         history = self.hypermodel.fit(hp, model, *fit_args, **fit_kwargs)
         return model.base, history
 
@@ -240,7 +259,11 @@ class RandomSearch(Tuner):
 
 
 class GridSearch(Tuner):
-    """Grid search; each weight `Range` contributes 10 log-spaced values."""
+    """keras-tuner's grid search over architecture and loss weights.
+
+    A weight `Range` has no step, so keras-tuner takes 10 values evenly spaced
+    in its sampling scale (log or linear); the first trial uses the defaults.
+    """
 
     def __init__(
         self,
@@ -365,6 +388,27 @@ class Hyperband(Tuner):
         if "tuner/trial_id" in hp.values:
             _load_checkpoint(model, self._get_checkpoint_fname(hp.values["tuner/trial_id"]))
         return model
+
+
+class _SaveBestEpoch(tuner_utils.SaveBestEpoch):
+    """keras-tuner's best-epoch checkpoint, which also saves the first epoch.
+
+    Without it a trial whose objective is never finite leaves no checkpoint,
+    and loading its model fails.
+    """
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if not getattr(self, "_saved_once", False):
+            self._saved_once = True
+            self._save_model()
+        super().on_epoch_end(epoch, logs)
+
+
+def _fresh_optimizer(optimizer: Any) -> Any:
+    # One optimizer instance cannot serve several models: copy it per trial.
+    if optimizer is None or isinstance(optimizer, str):
+        return optimizer
+    return keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
 
 
 def _load_checkpoint(model: WeightedModel, path: str) -> None:

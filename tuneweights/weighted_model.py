@@ -65,12 +65,43 @@ def output_names(model: keras.Model) -> list[str]:
     return [t._keras_history.operation.name for t in outputs]
 
 
-class _CurrentValue(keras.metrics.Metric):
-    """Reports a variable's current value as a metric (logs it each epoch)."""
+class _TermLosses(keras.metrics.Metric):
+    """Epoch means of every term's unweighted loss, and of their sum.
 
-    def __init__(self, variable: keras.Variable, name: str) -> None:
-        super().__init__(name=name)
-        self._value = variable
+    One vector of running sums updated by a single op per step (cheaper than a
+    `Mean` per term). Each batch counts by its size, so the result is the mean
+    over samples, as for Keras's own `loss`.
+    """
+
+    def __init__(self, terms: list[str]) -> None:
+        super().__init__(name="term_losses")
+        self._names = [loss_metric_name(t) for t in terms]
+        self._totals = self.add_variable(shape=(len(terms),), initializer="zeros", name="totals")
+        self._count = self.add_variable(shape=(), initializer="zeros", name="count")
+
+    def update_state(self, values: Any, count: Any) -> None:  # type: ignore[override]
+        count = ops.cast(count, "float32")
+        self._totals.assign_add(ops.stack(values) * count)
+        self._count.assign_add(count)
+
+    def reset_state(self) -> None:
+        self._totals.assign(ops.zeros_like(self._totals))
+        self._count.assign(0.0)
+
+    def result(self) -> dict[str, Any]:
+        means = ops.divide_no_nan(self._totals, self._count)
+        out = {name: means[i] for i, name in enumerate(self._names)}
+        out[UNWEIGHTED_LOSS] = ops.sum(means)
+        return out
+
+
+class _CurrentWeights(keras.metrics.Metric):
+    """Reports the weight variables' current values (logged each epoch)."""
+
+    def __init__(self, terms: list[str], variables: list[keras.Variable]) -> None:
+        super().__init__(name="term_weights")
+        self._names = [weight_metric_name(t) for t in terms]
+        self._values = variables
 
     def update_state(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -78,8 +109,8 @@ class _CurrentValue(keras.metrics.Metric):
     def reset_state(self) -> None:
         pass
 
-    def result(self) -> Any:
-        return ops.convert_to_tensor(self._value)
+    def result(self) -> dict[str, Any]:
+        return {name: ops.convert_to_tensor(var) for name, var in zip(self._names, self._values, strict=True)}
 
 
 class WeightedModel(keras.Model):
@@ -117,17 +148,17 @@ class WeightedModel(keras.Model):
         self.terms = [t.resolve(self._output_names) for t in terms]
         self._loss_fns = [_as_loss(t) for t in self.terms]
         initial = {t.name: (1.0 if isinstance(t.weight, Range) else float(t.weight)) for t in self.terms}
-        initial.update(weights or {})
+        for name, value in (weights or {}).items():
+            if name not in initial:
+                raise v.invalid("weights", f"name only the terms {list(initial)}", dict(weights or {}))
+            initial[name] = v.check_non_negative(f"weights[{name!r}]", value)
         self._weight_vars = [
             keras.Variable(float(initial[t.name]), trainable=False, name=f"{t.name}_weight", dtype="float32")
             for t in self.terms
         ]
-        self._term_trackers = [keras.metrics.Mean(name=loss_metric_name(t.name)) for t in self.terms]
-        self._unweighted_tracker = keras.metrics.Mean(name=UNWEIGHTED_LOSS)
-        self._weight_reporters = [
-            _CurrentValue(var, weight_metric_name(t.name))
-            for var, t in zip(self._weight_vars, self.terms, strict=True)
-        ]
+        names = [t.name for t in self.terms]
+        self._term_losses = _TermLosses(names)
+        self._current_weights = _CurrentWeights(names, self._weight_vars)
         self._targets_needed = sorted({str(t.target) for t in self.terms})
         if base.built:
             self.built = True
@@ -151,6 +182,25 @@ class WeightedModel(keras.Model):
         """Set the weights of some terms; takes effect at the next step."""
         for name, value in weights.items():
             self.weight_variable(name).assign(v.check_non_negative(f"weights[{name!r}]", value))
+
+    def compile(self, optimizer: Any = "adam", loss: Any = None, metrics: Any = None, **kwargs: Any) -> None:
+        """Keras's `compile`, with the terms' metrics by default.
+
+        Args:
+            optimizer: As for `keras.Model.compile` (default Adam).
+            loss: Must be left out: the loss is the weighted sum of the terms.
+            metrics: Defaults to the metrics declared on the terms, as
+                ``{term: [...]}``.
+            **kwargs: Other `keras.Model.compile` arguments.
+        """
+        if loss is not None or kwargs.get("loss_weights") is not None:
+            raise v.invalid(
+                "loss", "be left out: a WeightedModel's loss is the weighted sum of its terms", loss
+            )
+        if metrics is None:
+            declared = {t.name: [_fresh_metric(m) for m in t.metrics] for t in self.terms if t.metrics}
+            metrics = declared or None
+        super().compile(optimizer=optimizer, metrics=metrics, **kwargs)
 
     # -- forward --------------------------------------------------------
     def call(self, inputs: Any, training: bool | None = None) -> dict[str, Any]:
@@ -195,19 +245,14 @@ class WeightedModel(keras.Model):
         del x, training
         targets = self._per_term(y, "y")
         weights = self._per_term(sample_weight, "sample_weight")
-        batch = ops.shape(next(iter(y_pred.values())))[0]
         total = None
-        unweighted = None
-        for term, loss_fn, weight, tracker in zip(
-            self.terms, self._loss_fns, self._weight_vars, self._term_trackers, strict=True
-        ):
+        plain = []
+        for term, loss_fn, weight in zip(self.terms, self._loss_fns, self._weight_vars, strict=True):
             value = ops.cast(loss_fn(targets[term.name], y_pred[term.name], weights[term.name]), "float32")
-            plain = unscale_loss_for_distribution(value)
-            tracker.update_state(plain, sample_weight=batch)
-            unweighted = plain if unweighted is None else unweighted + plain
+            plain.append(unscale_loss_for_distribution(value))
             weighted = ops.multiply(weight, value)
             total = weighted if total is None else total + weighted
-        self._unweighted_tracker.update_state(unweighted, sample_weight=batch)
+        self._term_losses.update_state(plain, ops.shape(next(iter(y_pred.values())))[0])
         for extra in self.losses:
             total = total + ops.sum(ops.cast(extra, "float32"))
         return total
@@ -262,8 +307,7 @@ def compile_weighted(
     if optimizer is None:
         optimizer = base.optimizer if getattr(base, "optimizer", None) is not None else "adam"
     model = WeightedModel(base, terms, weights=weights)
-    metrics = {t.name: [_fresh_metric(m) for m in t.metrics] for t in model.terms if t.metrics}
-    model.compile(optimizer=optimizer, metrics=metrics or None, **compile_kwargs)
+    model.compile(optimizer=optimizer, **compile_kwargs)
     return model
 
 

@@ -152,7 +152,7 @@ def test_custom_fit_reports_with_one_line(tmp_path, data):
                 logs = {f"val_{k}": v for k, v in logs.items()}
                 if tw.report_epoch(callbacks, model, epoch, logs):
                     break
-            return logs
+            # every epoch is reported: nothing needs to be returned
 
     tuner = tw.RandomSearch(
         CustomLoop(), objective="val_a_loss", max_trials=2, directory=str(tmp_path), project_name="p"
@@ -202,6 +202,30 @@ def test_diverging_trial_is_ranked_worst(tmp_path, data):
     best, worst = tuner.oracle.get_best_trials(2)
     assert best.hyperparameters.values["lr"] == 0.01 and np.isfinite(best.score)
     assert worst.hyperparameters.values["lr"] == 1e9 and worst.score == float("inf")
+    assert len(tuner.get_best_models(2)) == 2  # a diverged trial still has a checkpoint
+    assert tuner.get_best_weights(2) == [{"a": 1.0, "b": 0.5}] * 2
+
+
+def test_optimizer_instance_is_copied_for_each_trial(tmp_path, data):
+    class Uncompiled(TwoSources):
+        def build(self, hp):
+            inputs = keras.Input((4,))
+            return keras.Model(inputs, keras.layers.Dense(1, name="pred")(inputs))
+
+    tuner = tw.RandomSearch(Uncompiled(), objective="val_a_loss", max_trials=2, optimizer=keras.optimizers.SGD(0.05),
+                            directory=str(tmp_path), project_name="p")
+    search(tuner, data, epochs=1)
+    assert_all_completed(tuner, 2)
+
+
+def test_retrain_best_rank_is_checked(tmp_path, data):
+    tuner = tw.RandomSearch(TwoSources(), objective="val_a_loss", max_trials=1, directory=str(tmp_path),
+                            project_name="p")
+    search(tuner, data, epochs=1)
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `rank` must be an int >= 0. Received: rank=-1"):
+        tuner.retrain_best(*data, rank=-1)
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `rank` must be < the number of completed trials \(1\)"):
+        tuner.retrain_best(*data, rank=1)
 
 
 def test_results_summary_shows_decoded_weights(tmp_path, data, capsys):
