@@ -117,7 +117,9 @@ def test_config_is_json_and_describes_terms():
 def test_empty_terms_and_reference_without_ratio_are_refused():
     with pytest.raises(tw.ConfigurationError, match=r"Argument `terms` must declare at least one loss term"):
         WeightSpace([])
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `reference` must be left out unless weighting='ratio'"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `reference` must be left out unless weighting='ratio'"
+    ):
         WeightSpace(three_terms(), weighting="absolute", reference="a")
 
 
@@ -125,3 +127,150 @@ def test_config_ignores_metrics():
     with_metric = [tw.Term("a", "mse", metrics=["mae"]), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]
     without = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]
     assert WeightSpace(with_metric).get_config() == WeightSpace(without).get_config()
+
+
+# -- searched schedules and switches -------------------------------------------
+
+from tuneweights import schedules as S  # noqa: E402
+from tuneweights import switches as W  # noqa: E402
+
+
+def schedule_terms(search=None, **kwargs):
+    return [tw.Term("a", "mse"), tw.Term("b", "mse", weight=search or tw.ScheduleSearch(**kwargs))]
+
+
+def test_schedule_search_registers_flat_conditional_hyperparameters():
+    space = WeightSpace(schedule_terms(families=("constant", "step", "warmup", "cyclical")))
+    hp = kt.HyperParameters()
+    space.declare(hp)
+    names = [p.name for p in hp.space]
+    assert names == [
+        "schedule/b/family",
+        "schedule/b/start",
+        "schedule/b/at",
+        "schedule/b/floor",
+        "schedule/b/floor_value",
+        "schedule/b/cycles",
+        "schedule/b/ratio",
+    ]
+    by_name = {p.name: p for p in hp.space}
+    assert by_name["schedule/b/family"].values == ["constant", "step", "warmup", "cyclical"]
+    assert [c.values for c in by_name["schedule/b/at"].conditions] == [["step", "warmup"]]
+    assert [c.values for c in by_name["schedule/b/floor_value"].conditions] == [["step"], ["positive"]]
+    config = json.loads(json.dumps(hp.get_config()))  # flat scalars only
+    assert len(config["space"]) == 7
+    # a constant schedule leaves the other parameters inactive
+    hp.values["schedule/b/family"] = "constant"
+    assert not hp.is_active("schedule/b/at") and hp.is_active("schedule/b/start")
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({"family": "constant", "start": 3.0}, S.Constant(weight=3.0)),
+        ({"family": "step", "start": 3.0, "at": 0.25, "floor": "zero"}, S.Step(3.0, 0.0, at=0.25)),
+        (
+            {"family": "step", "start": 3.0, "at": 0.25, "floor": "positive", "floor_value": 0.1},
+            S.Step(3.0, 0.1, at=0.25),
+        ),
+        (
+            {"family": "linear", "start": 2.0, "at": 0.5, "floor": "zero"},
+            S.Linear(2.0, 0.0, begin=0.0, stop=0.5),
+        ),
+        (
+            {"family": "cosine", "start": 2.0, "at": 0.5, "floor": "zero"},
+            S.Cosine(2.0, 0.0, begin=0.0, stop=0.5),
+        ),
+        (
+            {"family": "sigmoid", "start": 2.0, "at": 0.5, "floor": "zero"},
+            S.Sigmoid(2.0, 0.0, at=0.5, width=0.05),
+        ),
+        ({"family": "warmup", "start": 2.0, "at": 0.1}, S.Warmup(weight=2.0, length=0.1, start=0.0)),
+        (
+            {"family": "cyclical", "start": 2.0, "cycles": 3, "ratio": 0.5},
+            S.Cyclical(weight=2.0, cycles=3, ratio=0.5),
+        ),
+    ],
+)
+def test_schedule_values_decode_into_schedules(values, expected):
+    space = WeightSpace(schedule_terms(families=tw.terms.SEARCHABLE_FAMILIES))
+    decoded = space.weights({f"schedule/b/{k}": val for k, val in values.items()})
+    assert decoded == {"a": 1.0, "b": expected}
+
+
+def test_schedules_are_scaled_by_the_reference_weight():
+    terms = [
+        tw.Term("a", "mse", weight=2.0),
+        tw.Term("b", "mse", weight=tw.ScheduleSearch(families=("step",))),
+    ]
+    decoded = WeightSpace(terms).weights(
+        {
+            "schedule/b/start": 3.0,
+            "schedule/b/at": 0.5,
+            "schedule/b/floor": "positive",
+            "schedule/b/floor_value": 0.5,
+        }
+    )
+    assert decoded["b"] == S.Step(6.0, 1.0, at=0.5)
+
+
+def test_floor_choices():
+    only_zero = WeightSpace(schedule_terms(families=("step",), floor=None)).hp_names()
+    only_positive = WeightSpace(schedule_terms(families=("step",), zero_floor=False)).hp_names()
+    assert "schedule/b/floor" not in only_zero and "schedule/b/floor_value" not in only_zero
+    assert "schedule/b/floor" not in only_positive and "schedule/b/floor_value" in only_positive
+
+
+def test_schedule_search_validation():
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `families` must be a non-empty subset of \['constant', 'step'"
+    ):
+        tw.ScheduleSearch(families=("exponential",))
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `at` must lie within \(0, 1\]"):
+        tw.ScheduleSearch(at=tw.Range(0.1, 2.0))
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `floor` must be a Range when zero_floor=False"
+    ):
+        tw.ScheduleSearch(floor=None, zero_floor=False)
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `cycles` must be \(low, high\) ints with 1 <= low <= high"
+    ):
+        tw.ScheduleSearch(cycles=(4, 2))
+    with pytest.raises(tw.ConfigurationTypeError, match=r"Argument `start` must be a `tuneweights.Range`"):
+        tw.ScheduleSearch(start=3.0)
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `update` must be one of \['epoch', 'step'\]"):
+        tw.Term("a", "mse", update="batch")
+
+
+def test_reference_must_have_a_constant_weight():
+    terms = [tw.Term("a", "mse", weight=S.Step()), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"Argument `terms\['a'\].weight` must be a number or a Range for the reference term",
+    ):
+        WeightSpace(terms, reference="a")
+    assert WeightSpace(terms).reference == "b"  # the first constant-weight term by default
+
+
+def test_searched_switch_fields_become_hyperparameters():
+    switch = W.SwitchOnMetric("mse", "mae", monitor="val_a_loss", threshold=tw.Range(0.01, 1.0))
+    space = WeightSpace([tw.Term("a", switch), tw.Term("b", "mse")])
+    assert space.hp_names() == ["switch/a/threshold"]
+    concrete = space.concrete_terms({"switch/a/threshold": 0.3})
+    assert concrete[0].switch == W.SwitchOnMetric("mse", "mae", monitor="val_a_loss", threshold=0.3)
+    assert (
+        space.describe_values({"switch/a/threshold": 0.3})["a"]
+        == "1; loss mse -> mae when val_a_loss < 0.3 for 1 epoch"
+    )
+
+
+def test_space_config_with_schedules_round_trips_through_json():
+    terms = [
+        tw.Term("a", "mse"),
+        tw.Term("b", "mse", weight=tw.ScheduleSearch()),
+        tw.Term("c", W.SwitchAt("mse", "mae", at=tw.Range(0.1, 0.9, sampling="linear")), weight=S.Cosine()),
+    ]
+    space = WeightSpace(terms)
+    config = json.loads(json.dumps(space.get_config()))
+    rebuilt = WeightSpace([tw.Term.from_config({**t, "metrics": []}) for t in config["terms"]])
+    assert rebuilt.get_config() == space.get_config()

@@ -75,7 +75,8 @@ CASES = {
         r"Argument `terms` must declare a loss term for every model output; outputs without one: \['extra'\]",
     ),
     "build returns a WeightedModel": (
-        lambda: ReturnsWeightedModel(), "val_a_loss",
+        lambda: ReturnsWeightedModel(),
+        "val_a_loss",
         r"Argument `build\(hp\)` must return the plain Keras model; tuneweights wraps it",
     ),
     "weighted total": (

@@ -216,9 +216,13 @@ def test_checkpoint_round_trip_keeps_weights_and_loss_weights(tmp_path):
 
 
 def test_initial_weights_are_validated():
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `weights` must name only the terms \['a', 'b'\]"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `weights` must name only the terms \['a', 'b'\]"
+    ):
         tw.WeightedModel(linear_base(), TERMS, weights={"zzz": 1.0})
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `weights\['a'\]` must be a finite number >= 0"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `weights\['a'\]` must be a finite number >= 0"
+    ):
         tw.WeightedModel(linear_base(), TERMS, weights={"a": -5.0})
 
 
@@ -228,5 +232,8 @@ def test_compile_uses_the_terms_metrics_and_refuses_a_loss():
     model = tw.WeightedModel(linear_base(), terms)
     model.compile(optimizer="sgd")
     assert "a_mae" in model.evaluate(x, y, verbose=0, return_dict=True)
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `loss` must be left out: a WeightedModel's loss is the weighted sum"):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"Argument `loss` must be left out: a WeightedModel's loss is the weighted sum",
+    ):
         model.compile(optimizer="sgd", loss="mse")

@@ -1,11 +1,14 @@
 """tuneweights: search the loss weights of multi-loss Keras models with Keras Tuner."""
 
+from tuneweights import schedules, switches
 from tuneweights._validation import ConfigurationError, ConfigurationTypeError
 from tuneweights.callbacks import EpochReporter, report_epoch
 from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.oracle import WeightOracle
+from tuneweights.schedules import Schedule
 from tuneweights.space import WeightSpace
-from tuneweights.terms import Range, Term
+from tuneweights.switches import Switch, SwitchAt, SwitchOnMetric, SwitchOnState
+from tuneweights.terms import Range, ScheduleSearch, Term
 from tuneweights.tuner import BayesianOptimization, GridSearch, Hyperband, RandomSearch, Tuner
 from tuneweights.weighted_model import WeightedModel
 
@@ -20,6 +23,12 @@ __all__ = [
     "Hyperband",
     "RandomSearch",
     "Range",
+    "Schedule",
+    "ScheduleSearch",
+    "Switch",
+    "SwitchAt",
+    "SwitchOnMetric",
+    "SwitchOnState",
     "Term",
     "Tuner",
     "WeightOracle",
@@ -28,4 +37,6 @@ __all__ = [
     "WeightedModel",
     "__version__",
     "report_epoch",
+    "schedules",
+    "switches",
 ]

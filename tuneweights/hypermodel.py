@@ -8,6 +8,7 @@ import keras
 import keras_tuner as kt
 
 from tuneweights import _validation as v
+from tuneweights.schedules import Schedule
 from tuneweights.space import WeightSpace
 from tuneweights.terms import Term, as_terms
 from tuneweights.weighted_model import WeightedModel, compile_weighted, output_names
@@ -90,8 +91,8 @@ class WeightedHyperModel(kt.HyperModel):
             "Keras model with named outputs."
         )
 
-    def weights_of(self, hp: kt.HyperParameters) -> dict[str, float]:
-        """The loss weights ``{term: weight}`` that `hp` stands for."""
+    def weights_of(self, hp: kt.HyperParameters) -> dict[str, float | Schedule]:
+        """The loss weights ``{term: weight or Schedule}`` that `hp` stands for."""
         self.space.declare(hp)
         return self.space.weights(hp)
 
@@ -120,7 +121,9 @@ class WeightedHyperModel(kt.HyperModel):
                 f"declare a loss term for every model output; outputs without one: {unused}",
                 [t.name for t in self.terms],
             )
-        return compile_weighted(model, resolved, weights=self.weights_of(hp), optimizer=optimizer)
+        self.space.declare(hp)
+        concrete = [t.resolve(names) for t in self.space.concrete_terms(hp)]
+        return compile_weighted(model, concrete, optimizer=optimizer)
 
     def build_weighted(self, hp: kt.HyperParameters | None = None) -> WeightedModel:
         """`build(hp)` then `prepare`: a model ready for `fit` outside a tuner."""

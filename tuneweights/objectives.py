@@ -19,7 +19,12 @@ from keras_tuner.src.engine import objective as kt_objective
 
 from tuneweights import _validation as v
 from tuneweights.terms import Term
-from tuneweights.weighted_model import UNWEIGHTED_LOSS, loss_metric_name, weight_metric_name
+from tuneweights.weighted_model import (
+    UNWEIGHTED_LOSS,
+    loss_metric_name,
+    switch_metric_name,
+    weight_metric_name,
+)
 
 WEIGHTED_TOTALS = ("loss", "val_loss")
 _MAX_NAMES = ("accuracy", "acc", "auc", "precision", "recall", "f1_score", "fbeta_score", "r2_score")
@@ -45,6 +50,8 @@ def logged_names(terms: Iterable[Term], validation: bool = True, extra: Iterable
     for term in terms:
         names += [loss_metric_name(str(term.name)), weight_metric_name(str(term.name))]
         names += [f"{term.name}_{metric_name(m)}" for m in term.metrics]
+        if term.switch is not None:
+            names.append(switch_metric_name(str(term.name)))
     names += list(extra)
     if validation:
         names += ["val_" + n for n in names]

@@ -1,29 +1,44 @@
-"""How loss weights become flat scalar hyperparameters, and back.
+"""How loss weights, schedules and switches become flat scalar hyperparameters, and back.
 
 Only flat scalars survive keras-tuner's JSON files and its gRPC messages, so
-every searched weight is one `hp.Float` with a stable name:
+every searched quantity is one hyperparameter with a stable name:
 
 * ``weighting="ratio"`` (default): with Adam-like optimizers only the ratios
   of the weights matter, so K weights are searched as K-1 ratios
   ``w_k / w_ref`` against a reference term, each named ``ratio/<term>``. The
-  reference keeps its fixed weight (1.0 when it was declared with a `Range`).
+  reference keeps its fixed weight (1.0 when it was declared with a `Range`);
+  searched schedules are scaled by it too.
 * ``weighting="absolute"``: every term declared with a `Range` is searched
   on its own, named ``weight/<term>``.
+* A `ScheduleSearch` becomes ``schedule/<term>/family`` (a choice) and the
+  parameters of the chosen family: ``start``, ``at``, ``floor`` (``"zero"``
+  or ``"positive"``), ``floor_value``, ``cycles`` and ``ratio``, each
+  registered in a conditional scope so that it is active only for the
+  families that use it (keras-tuner encodes inactive ones by their default,
+  consistently for the Bayesian oracle).
+* A searched switch field becomes ``switch/<term>/<field>``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 import keras_tuner as kt
 
 from tuneweights import _validation as v
-from tuneweights.terms import Range, Term
+from tuneweights import schedules as S
+from tuneweights.terms import DECAYING_FAMILIES, TIMED_FAMILIES, Range, ScheduleSearch, Term
 
 WEIGHTINGS = ("ratio", "absolute")
 RATIO_PREFIX = "ratio/"
 WEIGHT_PREFIX = "weight/"
+SCHEDULE_PREFIX = "schedule/"
+SWITCH_PREFIX = "switch/"
+SIGMOID_WIDTH = 0.05
+
+Weight = float | S.Schedule
 
 
 class WeightSpace:
@@ -33,7 +48,8 @@ class WeightSpace:
         terms: The loss terms.
         weighting: ``"ratio"`` or ``"absolute"`` (see module docstring).
         reference: Name of the reference term for ``"ratio"``. Defaults to the
-            first term with a fixed weight, else the first term.
+            first term with a constant fixed weight, else the first with a
+            `Range`, else the first term.
 
     Example:
         >>> space = WeightSpace([Term("a", "mse"), Term("b", "mae", weight=Range(0.1, 10))])
@@ -43,12 +59,7 @@ class WeightSpace:
         {'a': 1.0, 'b': 4.0}
     """
 
-    def __init__(
-        self,
-        terms: list[Term],
-        weighting: str = "ratio",
-        reference: str | None = None,
-    ) -> None:
+    def __init__(self, terms: list[Term], weighting: str = "ratio", reference: str | None = None) -> None:
         self.terms = list(terms)
         self.weighting = v.check_choice("weighting", weighting, WEIGHTINGS)
         if not self.terms:
@@ -58,7 +69,7 @@ class WeightSpace:
             raise v.invalid("reference", "be left out unless weighting='ratio'", reference)
         if reference is not None and reference not in names:
             raise v.invalid("reference", f"name one of the terms {names}", reference)
-        if any(t.searched for t in self.terms) and len(self.terms) == 1:
+        if any(t.weight_searched for t in self.terms) and len(self.terms) == 1:
             raise v.invalid(
                 f"terms[{names[0]!r}].weight",
                 "be a fixed number when the model has a single loss term "
@@ -67,14 +78,21 @@ class WeightSpace:
             )
         self.reference: str | None = None
         if self.weighting == "ratio":
-            fixed = [t.name for t in self.terms if not t.searched]
-            self.reference = reference or (fixed[0] if fixed else names[0])
+            constant = [t.name for t in self.terms if isinstance(t.weight, float)]
+            ranged = [t.name for t in self.terms if isinstance(t.weight, Range)]
+            self.reference = reference or (constant or ranged or names)[0]
             ref = self._term(self.reference)
-            if not ref.searched and ref.weight == 0:
+            searched = any(t.weight_searched for t in self.terms)
+            if searched and not isinstance(ref.weight, (float, Range)):
                 raise v.invalid(
                     f"terms[{ref.name!r}].weight",
-                    "be > 0 for the reference term of `weighting='ratio'`",
+                    "be a number or a Range for the reference term of weighting='ratio' "
+                    "(choose another `reference`, or weighting='absolute')",
                     ref.weight,
+                )
+            if ref.weight == 0:
+                raise v.invalid(
+                    f"terms[{ref.name!r}].weight", "be > 0 for the reference term of weighting='ratio'", 0.0
                 )
 
     def _term(self, name: str) -> Term:
@@ -82,56 +100,103 @@ class WeightSpace:
 
     @property
     def searched(self) -> list[Term]:
-        """Terms whose weight has a hyperparameter of its own."""
-        return [t for t in self.terms if t.searched and t.name != self.reference]
+        """Terms with a searched weight or schedule of their own (not the reference)."""
+        return [t for t in self.terms if t.weight_searched and t.name != self.reference]
+
+    @property
+    def switched(self) -> list[Term]:
+        """Terms whose loss switch has searched fields."""
+        return [t for t in self.terms if t.switch is not None and t.switch.searched_fields()]
 
     def hp_name(self, term: str) -> str:
-        """The hyperparameter name of a searched term."""
+        """The hyperparameter name of a term's searched constant weight."""
         prefix = RATIO_PREFIX if self.weighting == "ratio" else WEIGHT_PREFIX
         return prefix + term
 
     def hp_names(self) -> list[str]:
-        """Hyperparameter names, in term order."""
-        return [self.hp_name(t.name) for t in self.searched]
+        """All hyperparameter names this space registers, in term order."""
+        hp = kt.HyperParameters()
+        self.declare(hp)
+        return [p.name for p in hp.space]
 
+    # -- declaring ----------------------------------------------------------
     def declare(self, hp: kt.HyperParameters) -> None:
-        """Register the weight hyperparameters in `hp` (idempotent)."""
+        """Register the hyperparameters in `hp` (idempotent)."""
         for term in self.searched:
-            assert isinstance(term.weight, Range)
-            hp.Float(
-                self.hp_name(term.name),
-                min_value=term.weight.low,
-                max_value=term.weight.high,
-                sampling=term.weight.sampling,
-                default=term.weight.default_value(),
-            )
-
-    def weights(self, values: Mapping[str, Any] | kt.HyperParameters) -> dict[str, float]:
-        """Decode hyperparameter values into ``{term: weight}``."""
-        if isinstance(values, kt.HyperParameters):
-            values = values.values
-        ref_weight = 1.0
-        if self.reference is not None:
-            ref = self._term(self.reference)
-            ref_weight = 1.0 if ref.searched else float(ref.weight)  # type: ignore[arg-type]
-        decoded: dict[str, float] = {}
-        for term in self.terms:
-            if not term.searched:
-                decoded[term.name] = float(term.weight)  # type: ignore[arg-type]
-            elif term.name == self.reference:
-                decoded[term.name] = ref_weight
+            if isinstance(term.weight, Range):
+                _float(hp, self.hp_name(term.name), term.weight)
             else:
-                assert isinstance(term.weight, Range)
-                value = float(values.get(self.hp_name(term.name), term.weight.default_value()))
-                decoded[term.name] = value * ref_weight if self.weighting == "ratio" else value
+                assert isinstance(term.weight, ScheduleSearch)
+                _declare_schedule(hp, f"{SCHEDULE_PREFIX}{term.name}/", term.weight)
+        for term in self.switched:
+            assert term.switch is not None
+            for field in term.switch.searched_fields():
+                _float(hp, f"{SWITCH_PREFIX}{term.name}/{field}", getattr(term.switch, field))
+
+    # -- decoding -----------------------------------------------------------
+    def _reference_weight(self) -> float:
+        if self.reference is None:
+            return 1.0
+        ref = self._term(self.reference)
+        return ref.weight if isinstance(ref.weight, float) else 1.0
+
+    def weights(self, values: Mapping[str, Any] | kt.HyperParameters) -> dict[str, Weight]:
+        """Decode hyperparameter values into ``{term: weight or Schedule}``."""
+        values = values.values if isinstance(values, kt.HyperParameters) else values
+        scale = self._reference_weight() if self.weighting == "ratio" else 1.0
+        decoded: dict[str, Weight] = {}
+        for term in self.terms:
+            weight = term.weight
+            if term.name == self.reference:
+                decoded[term.name] = self._reference_weight()
+            elif isinstance(weight, Range):
+                decoded[term.name] = (
+                    float(values.get(self.hp_name(term.name), weight.default_value())) * scale
+                )
+            elif isinstance(weight, ScheduleSearch):
+                schedule = _decode_schedule(values, f"{SCHEDULE_PREFIX}{term.name}/", weight)
+                decoded[term.name] = S.scaled(schedule, scale)
+            else:
+                decoded[term.name] = weight  # type: ignore[assignment]
         return decoded
 
+    def concrete_terms(self, values: Mapping[str, Any] | kt.HyperParameters) -> list[Term]:
+        """The terms with every searched quantity replaced by its value in `values`."""
+        values = values.values if isinstance(values, kt.HyperParameters) else values
+        weights = self.weights(values)
+        out = []
+        for term in self.terms:
+            loss = term.loss
+            if term.switch is not None and term.switch.searched_fields():
+                chosen = {}
+                for field in term.switch.searched_fields():
+                    rng = getattr(term.switch, field)
+                    chosen[field] = float(
+                        values.get(f"{SWITCH_PREFIX}{term.name}/{field}", rng.default_value())
+                    )
+                loss = term.switch.with_values(chosen)
+            out.append(dataclasses.replace(term, weight=weights[term.name], loss=loss))
+        return out
+
+    def describe_values(self, values: Mapping[str, Any] | kt.HyperParameters) -> dict[str, str]:
+        """Readable ``{term: description}`` of weights, schedules and switches."""
+        described = {}
+        for term in self.concrete_terms(values):
+            weight = term.weight
+            text = weight.describe() if isinstance(weight, S.Schedule) else f"{weight:g}"
+            if term.switch is not None:
+                text += f"; loss {term.switch.describe()}"
+            described[term.name] = text
+        return described
+
+    # -- state ----------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """JSON-serialisable description of what a trial's results depend on.
 
         Used to detect a changed space on resume: names, outputs, targets,
-        losses and weights of the terms, the weighting and the reference. The
-        terms' metrics are left out (adding one does not change the results).
+        losses, weights and update of the terms, the weighting and the
+        reference. The terms' metrics are left out (adding one does not change
+        the results).
         """
         terms = []
         for term in self.terms:
@@ -143,17 +208,91 @@ class WeightSpace:
     def describe(self) -> str:
         """One line per term: how its weight is obtained."""
         lines = []
+        ref_weight = self._reference_weight()
         for term in self.terms:
+            weight = term.weight
             if term.name == self.reference:
-                how = f"reference, weight {self.weights({})[term.name]:g}"
-            elif term.searched:
-                assert isinstance(term.weight, Range)
-                kind = "ratio to " + str(self.reference) if self.weighting == "ratio" else "weight"
+                how = f"reference, weight {ref_weight:g}"
+            elif isinstance(weight, Range):
+                kind = f"ratio to {self.reference}" if self.weighting == "ratio" else "weight"
                 how = (
-                    f"searched {kind} in [{term.weight.low:g}, {term.weight.high:g}] "
-                    f"({term.weight.sampling}) as `{self.hp_name(term.name)}`"
+                    f"searched {kind} in [{weight.low:g}, {weight.high:g}] "
+                    f"({weight.sampling}) as `{self.hp_name(term.name)}`"
                 )
+            elif isinstance(weight, ScheduleSearch):
+                how = f"searched schedule among {list(weight.families)} as `{SCHEDULE_PREFIX}{term.name}/...`"
+            elif isinstance(weight, S.Schedule):
+                how = f"fixed schedule: {weight.describe()}"
             else:
-                how = f"fixed weight {term.weight:g}"
+                how = f"fixed weight {weight:g}"
+            if term.switch is not None:
+                how += f"; loss {term.switch.describe()}"
             lines.append(f"{term.name}: {how}")
         return "\n".join(lines)
+
+
+def _float(hp: kt.HyperParameters, name: str, rng: Range) -> Any:
+    return hp.Float(name, rng.low, rng.high, sampling=rng.sampling, default=rng.default_value())
+
+
+def _floor_kinds(search: ScheduleSearch) -> list[str]:
+    return (["zero"] if search.zero_floor else []) + (["positive"] if search.floor is not None else [])
+
+
+def _declare_schedule(hp: kt.HyperParameters, prefix: str, search: ScheduleSearch) -> None:
+    families = list(search.families)
+    hp.Choice(prefix + "family", families, default=families[0])
+    _float(hp, prefix + "start", search.start)
+    timed = [f for f in families if f in TIMED_FAMILIES]
+    if timed:
+        with hp.conditional_scope(prefix + "family", timed):
+            _float(hp, prefix + "at", search.at)
+    decaying = [f for f in families if f in DECAYING_FAMILIES]
+    if decaying:
+        kinds = _floor_kinds(search)
+        with hp.conditional_scope(prefix + "family", decaying):
+            if len(kinds) == 2:
+                hp.Choice(prefix + "floor", kinds, default=kinds[0])
+                with hp.conditional_scope(prefix + "floor", ["positive"]):
+                    _float(hp, prefix + "floor_value", search.floor)  # type: ignore[arg-type]
+            elif kinds == ["positive"]:
+                _float(hp, prefix + "floor_value", search.floor)  # type: ignore[arg-type]
+    if "cyclical" in families:
+        with hp.conditional_scope(prefix + "family", ["cyclical"]):
+            low, high = search.cycles
+            hp.Int(prefix + "cycles", low, high, default=low)
+            _float(hp, prefix + "ratio", search.ratio)
+
+
+def _decode_schedule(values: Mapping[str, Any], prefix: str, search: ScheduleSearch) -> S.Schedule:
+    """The schedule that hyperparameter values stand for (defaults where absent).
+
+    Example:
+        >>> values = {"s/family": "step", "s/start": 3.0, "s/at": 0.25, "s/floor": "zero"}
+        >>> _decode_schedule(values, "s/", ScheduleSearch())
+        Step(start=3.0, end=0.0, at=0.25, unit='fraction')
+    """
+    family = values.get(prefix + "family", search.families[0])
+    start = float(values.get(prefix + "start", search.start.default_value()))
+    at = float(values.get(prefix + "at", search.at.default_value()))
+    floor = 0.0
+    if family in DECAYING_FAMILIES:
+        kind = values.get(prefix + "floor", _floor_kinds(search)[0])
+        if kind == "positive":
+            assert search.floor is not None
+            floor = float(values.get(prefix + "floor_value", search.floor.default_value()))
+    if family == "constant":
+        return S.Constant(weight=start)
+    if family == "step":
+        return S.Step(start=start, end=floor, at=at)
+    if family == "linear":
+        return S.Linear(start=start, end=floor, begin=0.0, stop=at)
+    if family == "cosine":
+        return S.Cosine(start=start, end=floor, begin=0.0, stop=at)
+    if family == "sigmoid":
+        return S.Sigmoid(start=start, end=floor, at=at, width=SIGMOID_WIDTH)
+    if family == "warmup":
+        return S.Warmup(weight=start, length=at, start=0.0)
+    cycles = int(values.get(prefix + "cycles", search.cycles[0]))
+    ratio = float(values.get(prefix + "ratio", search.ratio.default_value()))
+    return S.Cyclical(weight=start, cycles=cycles, ratio=ratio, start=0.0)

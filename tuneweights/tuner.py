@@ -97,11 +97,16 @@ class Tuner(kt.Tuner):
         # every epoch with `report_epoch` need not return anything.
         hp = trial.hyperparameters
         model = self._try_build(hp)
+        model.horizon = self._horizon(kwargs)
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
         if results is None and any(r.reported for r in self._reporters.get(trial.trial_id, [])):
             return None
         tuner_utils.validate_trial_results(results, self.oracle.objective, "HyperModel.fit()")
         return results
+
+    def _horizon(self, fit_kwargs: dict[str, Any]) -> int:
+        """The planned epochs of a trial: the horizon of its schedules."""
+        return int(fit_kwargs.get("epochs", 1))
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> list[Any]:
         checkpoint = _SaveBestEpoch(
@@ -162,13 +167,16 @@ class Tuner(kt.Tuner):
         """Readable form of a trial's hyperparameters.
 
         Returns:
-            ``{"weights": {term: weight}, "hyperparameters": {...}}`` where
-            the second entry holds every other hyperparameter.
+            ``{"weights": {term: weight or Schedule}, "switches": {term:
+            Switch}, "hyperparameters": {...}}``, the last entry holding every
+            hyperparameter that is not part of the loss-weight space.
         """
         space = self.hypermodel.space  # type: ignore[attr-defined]
         own = set(space.hp_names())
+        terms = space.concrete_terms(hp)
         return {
-            "weights": space.weights(hp),
+            "weights": {t.name: t.weight for t in terms},
+            "switches": {t.name: t.switch for t in terms if t.switch is not None},
             "hyperparameters": {k: val for k, val in hp.values.items() if k not in own},
         }
 
@@ -201,7 +209,8 @@ class Tuner(kt.Tuner):
         for trial in self.oracle.get_best_trials(num_trials):
             print()
             trial.summary()
-            print(f"Loss weights: {self.hypermodel.space.weights(trial.hyperparameters)}")  # type: ignore[attr-defined]
+            described = self.hypermodel.space.describe_values(trial.hyperparameters)  # type: ignore[attr-defined]
+            print("Loss weights: " + "; ".join(f"{term}: {text}" for term, text in described.items()))
 
 
 def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> list[Term]:
@@ -374,7 +383,13 @@ class Hyperband(Tuner):
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
         )
+        self._max_epochs = max_epochs
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+    def _horizon(self, fit_kwargs: dict[str, Any]) -> int:
+        # Every round of a bracket shares one horizon, so that the weight at
+        # an epoch is the same whether a trial ran from 0 or was promoted.
+        return self._max_epochs
 
     def run_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> list[Any]:
         hp = trial.hyperparameters

@@ -18,7 +18,9 @@ from keras import ops
 from keras.src.losses.losses import LossFunctionWrapper
 
 from tuneweights import _validation as v
-from tuneweights.terms import Range, Term
+from tuneweights.schedules import Schedule
+from tuneweights.switches import Switch, SwitchAt, SwitchOnMetric, SwitchOnState
+from tuneweights.terms import Range, ScheduleSearch, Term
 
 try:  # Undo the per-replica scaling of losses under a distribution strategy.
     from keras.src.losses.loss import unscale_loss_for_distribution
@@ -34,6 +36,11 @@ UNWEIGHTED_LOSS = "unweighted_loss"
 def loss_metric_name(term: str) -> str:
     """Logged name of a term's unweighted loss, e.g. ``"rec_loss"``."""
     return f"{term}_loss"
+
+
+def switch_metric_name(term: str) -> str:
+    """Logged name of the epoch a term's loss switched, e.g. ``"rec_switch_epoch"``."""
+    return f"{term}_switch_epoch"
 
 
 def weight_metric_name(term: str) -> str:
@@ -113,19 +120,131 @@ class _CurrentWeights(keras.metrics.Metric):
         return {name: ops.convert_to_tensor(var) for name, var in zip(self._names, self._values, strict=True)}
 
 
+class _SwitchEpochs(keras.metrics.Metric):
+    """Reports each switched term's switch epoch (-1 before the switch)."""
+
+    def __init__(self, states: list[_SwitchState]) -> None:
+        super().__init__(name="switch_epochs")
+        self._states = states
+
+    def update_state(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def reset_state(self) -> None:
+        pass
+
+    def result(self) -> dict[str, Any]:
+        return {switch_metric_name(s.term): ops.convert_to_tensor(s.switch_epoch) for s in self._states}
+
+
+class _SwitchState(keras.layers.Layer):
+    """The state of one term's loss switch, in variables saved with the model."""
+
+    def __init__(self, term: str, switch: Switch) -> None:
+        super().__init__(name=f"{term}_switch")
+        self.term = term
+        self.switch = switch
+        self.before, self.after = (_as_loss_fn(loss, term) for loss in switch.losses())
+
+        def scalar(name: str, value: float) -> keras.Variable:
+            return self.add_weight(
+                shape=(), initializer=keras.initializers.Constant(value), trainable=False, name=name
+            )
+
+        self.switched = scalar("switched", 0.0)
+        self.switch_epoch = scalar("switch_epoch", -1.0)
+        self.count = scalar("count", 0.0)  # consecutive epochs meeting the metric condition
+        self.average = scalar("average", 0.0)  # running quantity of a state switch
+        self.steps = scalar("steps", 0.0)
+
+    def loss(self, y_true: Any, y_pred: Any, sample_weight: Any, epoch: Any, training: bool) -> Any:
+        first = ops.cast(self.before(y_true, y_pred, sample_weight), "float32")
+        second = ops.cast(self.after(y_true, y_pred, sample_weight), "float32")
+        if training and isinstance(self.switch, SwitchOnState):
+            self._track(first, y_true, y_pred, epoch)
+        return ops.where(self.switched > 0.5, second, first)
+
+    def _track(self, loss: Any, y_true: Any, y_pred: Any, epoch: Any) -> None:
+        switch = self.switch
+        assert isinstance(switch, SwitchOnState)
+        if switch.quantity == "mae":
+            quantity = ops.mean(ops.abs(ops.cast(y_true, "float32") - ops.cast(y_pred, "float32")))
+        else:
+            quantity = loss
+        momentum = switch.momentum
+        self.average.assign(momentum * self.average + (1.0 - momentum) * quantity)
+        self.steps.assign_add(1.0)
+        running = self.average / (1.0 - momentum**self.steps)  # bias-corrected
+        crossed = running < switch.threshold if switch.mode == "below" else running > switch.threshold
+        now = ops.maximum(self.switched, ops.cast(crossed, "float32"))
+        self.switch_epoch.assign(ops.where(now > self.switched, epoch, self.switch_epoch))
+        self.switched.assign(now)
+
+    def begin_epoch(self, epoch: int, horizon: int) -> None:
+        if isinstance(self.switch, SwitchAt) and self.switch.active(epoch, horizon):
+            self._switch_at(epoch)
+
+    def end_epoch(self, epoch: int, logs: Mapping[str, Any] | None) -> None:
+        switch = self.switch
+        if not isinstance(switch, SwitchOnMetric) or float(self.switched) > 0.5:
+            return
+        logs = logs or {}
+        if switch.monitor not in logs:
+            raise v.invalid(
+                f"terms[{self.term!r}].loss.monitor",
+                f"be one of the logged names {sorted(logs)}",
+                switch.monitor,
+            )
+        count = float(self.count) + 1.0 if switch.crossed(float(logs[switch.monitor])) else 0.0
+        self.count.assign(count)
+        if count >= switch.patience:
+            self._switch_at(epoch + 1)
+
+    def _switch_at(self, epoch: int) -> None:
+        if float(self.switched) < 0.5:
+            self.switched.assign(1.0)
+            self.switch_epoch.assign(float(epoch))
+
+
+class _Clock(keras.callbacks.Callback):
+    """Moves a WeightedModel's schedules and switches along with `fit`."""
+
+    def __init__(self, model: WeightedModel) -> None:
+        super().__init__()
+        self._weighted = model
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._weighted._steps_per_epoch.assign(float(self.params.get("steps") or 0))
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._weighted.begin_epoch(epoch)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._weighted.end_epoch(epoch, logs)
+
+
 class WeightedModel(keras.Model):
     """Trains `base` on the weighted sum of its loss terms.
 
     Every epoch the logs hold, for training and validation, ``<term>_loss``
     (unweighted), ``<term>_weight`` (current weight), ``unweighted_loss`` (the
-    plain sum of the terms) and ``loss`` (the weighted total, plus any
-    regularisation, as Keras computes it), plus ``<term>_<metric>`` for the
-    metrics declared on each term.
+    plain sum of the terms), ``loss`` (the weighted total, plus any
+    regularisation, as Keras computes it), ``<term>_<metric>`` for the
+    metrics declared on each term, and ``<term>_switch_epoch`` for terms with
+    a loss switch (-1 before the switch).
+
+    Scheduled weights follow their `Schedule` of the absolute epoch; the
+    schedule's horizon is `horizon` when set (the tuner sets it to the trial's
+    planned epochs, Hyperband's `max_epochs` for every round), else the
+    `epochs` given to `fit`. A model trained with a custom loop instead of
+    `fit` calls `begin_epoch(epoch)` and `end_epoch(epoch, logs)` itself.
 
     Args:
         base: A functional or Sequential model with named outputs.
-        terms: The loss terms, each naming one of `base`'s outputs.
-        weights: Initial weight of each term (defaults to the fixed weights).
+        terms: The loss terms, each naming one of `base`'s outputs; weights
+            are numbers or schedules (a `Range` starts at 1.0), switches have
+            concrete values.
+        weights: Weights (numbers or schedules) replacing those of some terms.
 
     Example:
         >>> inputs = keras.Input((3,))
@@ -139,26 +258,46 @@ class WeightedModel(keras.Model):
         self,
         base: keras.Model,
         terms: list[Term],
-        weights: Mapping[str, float] | None = None,
+        weights: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.base = base
         self._output_names = output_names(base)
         self.terms = [t.resolve(self._output_names) for t in terms]
-        self._loss_fns = [_as_loss(t) for t in self.terms]
-        initial = {t.name: (1.0 if isinstance(t.weight, Range) else float(t.weight)) for t in self.terms}
+        names = [t.name for t in self.terms]
+        initial = {t.name: _concrete_weight(t) for t in self.terms}
         for name, value in (weights or {}).items():
             if name not in initial:
-                raise v.invalid("weights", f"name only the terms {list(initial)}", dict(weights or {}))
-            initial[name] = v.check_non_negative(f"weights[{name!r}]", value)
+                raise v.invalid("weights", f"name only the terms {names}", dict(weights or {}))
+            initial[name] = (
+                value if isinstance(value, Schedule) else v.check_non_negative(f"weights[{name!r}]", value)
+            )
+        self.horizon: int | None = None
+        self._schedules = {i: w for i, w in enumerate(initial[n] for n in names) if isinstance(w, Schedule)}
+        self._per_step = {i for i in self._schedules if self.terms[i].update == "step"}
         self._weight_vars = [
-            keras.Variable(float(initial[t.name]), trainable=False, name=f"{t.name}_weight", dtype="float32")
+            keras.Variable(
+                _start_value(initial[t.name]), trainable=False, name=f"{t.name}_weight", dtype="float32"
+            )
             for t in self.terms
         ]
-        names = [t.name for t in self.terms]
+        self._loss_fns = [None if t.switch else _as_loss_fn(t.get_loss(), str(t.name)) for t in self.terms]
+        self._switch_states = [_SwitchState(str(t.name), _concrete_switch(t)) for t in self.terms if t.switch]
+        self._switch_of = {
+            i: s
+            for i, s in zip(
+                [i for i, t in enumerate(self.terms) if t.switch], self._switch_states, strict=True
+            )
+        }
+        self._epoch = keras.Variable(0.0, trainable=False, name="epoch", dtype="float32")
+        self._step_in_epoch = keras.Variable(0.0, trainable=False, name="step_in_epoch", dtype="float32")
+        self._steps_per_epoch = keras.Variable(0.0, trainable=False, name="steps_per_epoch", dtype="float32")
+        self._traced_horizon: int | None = None
         self._term_losses = _TermLosses(names)
         self._current_weights = _CurrentWeights(names, self._weight_vars)
+        if self._switch_states:
+            self._switch_epochs = _SwitchEpochs(self._switch_states)
         self._targets_needed = sorted({str(t.target) for t in self.terms})
         if base.built:
             self.built = True
@@ -179,9 +318,47 @@ class WeightedModel(keras.Model):
         raise v.invalid("term", f"name one of the terms {[t.name for t in self.terms]}", term)
 
     def assign_term_weights(self, weights: Mapping[str, float]) -> None:
-        """Set the weights of some terms; takes effect at the next step."""
+        """Set the weights of some terms; takes effect at the next step.
+
+        A scheduled term's weight is set again by its schedule at the next
+        epoch.
+        """
         for name, value in weights.items():
             self.weight_variable(name).assign(v.check_non_negative(f"weights[{name!r}]", value))
+
+    # -- training time --------------------------------------------------
+    def _horizon(self) -> int:
+        return int(self.horizon or self._traced_horizon or 1)
+
+    def begin_epoch(self, epoch: int) -> None:
+        """Set the weights and epoch-based switches for `epoch` (absolute)."""
+        horizon = self._horizon()
+        self._epoch.assign(float(epoch))
+        self._step_in_epoch.assign(0.0)
+        for i, schedule in self._schedules.items():
+            self._weight_vars[i].assign(schedule.value(epoch, horizon))
+        for state in self._switch_states:
+            state.begin_epoch(epoch, horizon)
+
+    def end_epoch(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        """Let metric-triggered switches look at the epoch's logs."""
+        for state in self._switch_states:
+            state.end_epoch(epoch, logs)
+
+    def fit(self, *args: Any, **kwargs: Any) -> Any:
+        """Keras's `fit`; schedules and switches follow the absolute epoch."""
+        if not (self._schedules or self._switch_states):
+            return super().fit(*args, **kwargs)
+        epochs = kwargs.get("epochs", args[3] if len(args) > 3 else 1)
+        horizon = int(self.horizon or epochs)
+        if self._per_step and self._traced_horizon not in (None, horizon):
+            self.train_function = None  # the horizon is a constant of the traced step
+        self._traced_horizon = horizon
+        callbacks = kwargs.pop("callbacks", None)
+        if isinstance(callbacks, keras.callbacks.CallbackList):
+            callbacks = list(callbacks.callbacks)
+        kwargs["callbacks"] = [_Clock(self), *(callbacks or [])]
+        return super().fit(*args, **kwargs)
 
     def compile(self, optimizer: Any = "adam", loss: Any = None, metrics: Any = None, **kwargs: Any) -> None:
         """Keras's `compile`, with the terms' metrics by default.
@@ -242,16 +419,30 @@ class WeightedModel(keras.Model):
         sample_weight: Any = None,
         training: bool = True,
     ) -> Any:
-        del x, training
+        del x
         targets = self._per_term(y, "y")
         weights = self._per_term(sample_weight, "sample_weight")
+        if training and self._per_step:
+            time = self._epoch + ops.divide_no_nan(self._step_in_epoch, self._steps_per_epoch)
         total = None
         plain = []
-        for term, loss_fn, weight in zip(self.terms, self._loss_fns, self._weight_vars, strict=True):
-            value = ops.cast(loss_fn(targets[term.name], y_pred[term.name], weights[term.name]), "float32")
+        for i, term in enumerate(self.terms):
+            name = term.name
+            if i in self._switch_of:
+                value = self._switch_of[i].loss(
+                    targets[name], y_pred[name], weights[name], self._epoch, training
+                )
+            else:
+                value = ops.cast(self._loss_fns[i](targets[name], y_pred[name], weights[name]), "float32")  # type: ignore[misc]
+            weight = self._weight_vars[i]
+            if training and i in self._per_step:
+                weight = self._schedules[i].tensor_value(time, self._horizon())
+                self._weight_vars[i].assign(weight)
             plain.append(unscale_loss_for_distribution(value))
             weighted = ops.multiply(weight, value)
             total = weighted if total is None else total + weighted
+        if training and self._per_step:
+            self._step_in_epoch.assign_add(1.0)
         self._term_losses.update_state(plain, ops.shape(next(iter(y_pred.values())))[0])
         for extra in self.losses:
             total = total + ops.sum(ops.cast(extra, "float32"))
@@ -265,11 +456,40 @@ class WeightedModel(keras.Model):
         return super().compute_metrics(x, targets, y_pred, weights)
 
 
-def _as_loss(term: Term) -> keras.losses.Loss:
-    loss = term.get_loss()
+def _concrete_weight(term: Term) -> float | Schedule:
+    if isinstance(term.weight, Range):
+        return 1.0
+    if isinstance(term.weight, ScheduleSearch):
+        raise v.invalid(
+            f"terms[{term.name!r}].weight",
+            "be a number or a Schedule in a WeightedModel (a ScheduleSearch is decoded by the "
+            "tuner; use `WeightedHyperModel.build_weighted(hp)`)",
+            term.weight,
+        )
+    return term.weight
+
+
+def _concrete_switch(term: Term) -> Switch:
+    switch = term.switch
+    assert switch is not None
+    if switch.searched_fields():
+        raise v.invalid(
+            f"terms[{term.name!r}].loss",
+            "have values for its searched fields in a WeightedModel (the tuner chooses them; use "
+            "`WeightedHyperModel.build_weighted(hp)`)",
+            switch.searched_fields(),
+        )
+    return switch
+
+
+def _start_value(weight: float | Schedule) -> float:
+    return weight.value(0, 1) if isinstance(weight, Schedule) else float(weight)
+
+
+def _as_loss_fn(loss: Any, name: str) -> keras.losses.Loss:
     if isinstance(loss, keras.losses.Loss):
         return loss
-    return LossFunctionWrapper(loss, name=term.name)
+    return LossFunctionWrapper(loss, name=name)
 
 
 def compile_weighted(

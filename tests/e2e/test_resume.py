@@ -80,12 +80,15 @@ def test_stop_and_resume_runs_the_budget_exactly_once(tmp_path, data):
 
 def test_resume_with_an_added_metric_keeps_going(tmp_path, data):
     class WithMetric(TwoSources):
-        terms = [tw.Term(t.name, t.loss, output=t.output, target=t.target, weight=t.weight, metrics=["mse"])
-                 for t in TwoSources.terms]
+        terms = [
+            tw.Term(t.name, t.loss, output=t.output, target=t.target, weight=t.weight, metrics=["mse"])
+            for t in TwoSources.terms
+        ]
 
     x, y = data
     for hypermodel, budget in ((TwoSources(), 1), (WithMetric(), 2)):
-        tuner = tw.RandomSearch(hypermodel, objective="val_a_loss", max_trials=budget, directory=str(tmp_path),
-                                project_name="p")
+        tuner = tw.RandomSearch(
+            hypermodel, objective="val_a_loss", max_trials=budget, directory=str(tmp_path), project_name="p"
+        )
         tuner.search(x, y, validation_data=(x, y), epochs=1, verbose=0)
     assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED", "COMPLETED"]

@@ -212,19 +212,30 @@ def test_optimizer_instance_is_copied_for_each_trial(tmp_path, data):
             inputs = keras.Input((4,))
             return keras.Model(inputs, keras.layers.Dense(1, name="pred")(inputs))
 
-    tuner = tw.RandomSearch(Uncompiled(), objective="val_a_loss", max_trials=2, optimizer=keras.optimizers.SGD(0.05),
-                            directory=str(tmp_path), project_name="p")
+    tuner = tw.RandomSearch(
+        Uncompiled(),
+        objective="val_a_loss",
+        max_trials=2,
+        optimizer=keras.optimizers.SGD(0.05),
+        directory=str(tmp_path),
+        project_name="p",
+    )
     search(tuner, data, epochs=1)
     assert_all_completed(tuner, 2)
 
 
 def test_retrain_best_rank_is_checked(tmp_path, data):
-    tuner = tw.RandomSearch(TwoSources(), objective="val_a_loss", max_trials=1, directory=str(tmp_path),
-                            project_name="p")
+    tuner = tw.RandomSearch(
+        TwoSources(), objective="val_a_loss", max_trials=1, directory=str(tmp_path), project_name="p"
+    )
     search(tuner, data, epochs=1)
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `rank` must be an int >= 0. Received: rank=-1"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `rank` must be an int >= 0. Received: rank=-1"
+    ):
         tuner.retrain_best(*data, rank=-1)
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `rank` must be < the number of completed trials \(1\)"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `rank` must be < the number of completed trials \(1\)"
+    ):
         tuner.retrain_best(*data, rank=1)
 
 
@@ -235,6 +246,9 @@ def test_results_summary_shows_decoded_weights(tmp_path, data, capsys):
     search(tuner, data, epochs=1)
     assert_all_completed(tuner, 1)
     tuner.results_summary()
-    assert "Loss weights: {'a': 1.0, 'b': " in capsys.readouterr().out
+    assert "Loss weights: a: 1; b: " in capsys.readouterr().out
     described = tuner.describe(tuner.get_best_hyperparameters()[0])
-    assert set(described) == {"weights", "hyperparameters"} and "ratio/b" not in described["hyperparameters"]
+    assert (
+        set(described) == {"weights", "switches", "hyperparameters"}
+        and "ratio/b" not in described["hyperparameters"]
+    )

@@ -1,0 +1,313 @@
+"""Loss switching: a term that uses loss A, then loss B.
+
+Three triggers, the patterns people otherwise write by hand:
+
+* `SwitchAt` (``"epoch"``): from a point in training on, fixed or searched.
+* `SwitchOnMetric` (``"metric"``): once a monitored logged quantity (a
+  validation metric, say) crosses a threshold, at once or after `patience`
+  epochs in a row.
+* `SwitchOnState` (``"state"``): once a quantity computed inside training (the
+  running mean absolute error of the term, or its running loss) crosses a
+  threshold.
+
+The switch state lives in `keras.Variable`s and the loss is selected inside
+the compiled train step (both losses are computed and one is kept), so a
+switch never recompiles or retraces. Once switched, a term stays switched.
+The epoch of the switch is logged as ``<term>_switch_epoch`` (-1 before).
+
+Thresholds and points in time may be a `tuneweights.Range`, which the tuner
+then searches like any hyperparameter.
+
+Example:
+    >>> from tuneweights import Range, Term
+    >>> Term("rec", loss=SwitchAt("mse", "huber", at=Range(0.1, 0.9, sampling="linear")), output="y").searched
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import keras
+
+from tuneweights import _validation as v
+from tuneweights._registry import Registry
+
+__all__ = [
+    "Switch",
+    "SwitchAt",
+    "SwitchOnMetric",
+    "SwitchOnState",
+    "get",
+    "register",
+    "registered",
+    "serialize",
+]
+
+MODES = ("below", "above")
+QUANTITIES = ("mae", "loss")
+
+
+class Switch:
+    """Base class of loss switches: use `before`, then `after`.
+
+    Subclasses are frozen dataclasses with fields `before` and `after` and a
+    class attribute `name`; `searchable` names the fields that may be a
+    `tuneweights.Range`.
+    """
+
+    name: ClassVar[str] = ""
+    searchable: ClassVar[tuple[str, ...]] = ()
+    before: Any
+    after: Any
+
+    def losses(self) -> tuple[Any, Any]:
+        """The two loss objects (names resolved with `keras.losses.get`)."""
+        return _loss(self.before), _loss(self.after)
+
+    def searched_fields(self) -> list[str]:
+        """The fields given as a `Range` (to be searched)."""
+        from tuneweights.terms import Range
+
+        return [f for f in self.searchable if isinstance(getattr(self, f), Range)]
+
+    def with_values(self, values: dict[str, float]) -> Switch:
+        """This switch with searched fields set to concrete values."""
+        return dataclasses.replace(self, **values)  # type: ignore[type-var]
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments; losses and ranges serialised to JSON."""
+        from tuneweights.terms import Range
+
+        config: dict[str, Any] = {}
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
+            if field.name in ("before", "after") and not isinstance(value, str):
+                value = keras.saving.serialize_keras_object(value)
+            elif isinstance(value, Range):
+                value = {"range": value.get_config()}
+            config[field.name] = value
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Switch:
+        from tuneweights.terms import Range
+
+        config = dict(config)
+        for key, value in config.items():
+            if isinstance(value, dict) and set(value) == {"range"}:
+                config[key] = Range.from_config(value["range"])
+            elif key in ("before", "after") and isinstance(value, dict):
+                config[key] = keras.saving.deserialize_keras_object(value)
+        return cls(**config)
+
+    def describe(self) -> str:
+        """A readable one-line description."""
+        return f"{_name(self.before)} -> {_name(self.after)}"
+
+    def _check_common(self) -> None:
+        for argument in ("before", "after"):
+            _check_loss(argument, getattr(self, argument))
+
+    def _check_threshold(self, argument: str, positive: bool = False) -> None:
+        from tuneweights.terms import Range
+
+        value = getattr(self, argument)
+        if isinstance(value, Range):
+            return
+        check = v.check_positive if positive else v.check_non_negative
+        object.__setattr__(self, argument, check(argument, value))
+
+
+def _loss(identifier: Any) -> Any:
+    return identifier if not isinstance(identifier, str) else keras.losses.get(identifier)
+
+
+def _name(loss: Any) -> str:
+    if isinstance(loss, str):
+        return loss
+    return str(getattr(loss, "name", None) or getattr(loss, "__name__", type(loss).__name__))
+
+
+def _check_loss(argument: str, loss: Any) -> None:
+    if isinstance(loss, str):
+        try:
+            keras.losses.get(loss)
+        except ValueError:
+            raise v.invalid(argument, "be a loss name known to `keras.losses.get`", loss) from None
+    elif not (isinstance(loss, keras.losses.Loss) or callable(loss)):
+        raise v.wrong_type(argument, "a loss name, a `keras.losses.Loss` or a callable", loss)
+
+
+_SWITCHES: Registry[Switch] = Registry("switch", Switch, "tuneweights.switches", flat=False)
+
+
+def register(cls: Any) -> Any:
+    """Register a custom switch class under its ``name`` (a class decorator)."""
+    return _SWITCHES.register(cls)
+
+
+def registered() -> dict[str, type[Switch]]:
+    """The registered switch classes by name (a copy).
+
+    Example:
+        >>> sorted(registered())
+        ['epoch', 'metric', 'state']
+    """
+    return dict(_SWITCHES.classes)
+
+
+def serialize(switch: Switch) -> dict[str, Any]:
+    """``{"name": ..., **switch.get_config()}``, JSON-serialisable."""
+    return _SWITCHES.serialize(switch)
+
+
+def get(identifier: Any) -> Switch:
+    """A switch from a dict produced by `serialize`, or an instance (returned as is)."""
+    return _SWITCHES.get(identifier)
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class SwitchAt(Switch):
+    """Use `before` until `at`, then `after`.
+
+    Args:
+        before: Loss used first (name, `keras.losses.Loss` or callable).
+        after: Loss used from `at` on.
+        at: When to switch: a fraction of the trial's horizon (``unit=
+            "fraction"``) or an epoch (``unit="epoch"``); a `Range` to search it.
+        unit: ``"fraction"`` or ``"epoch"``.
+
+    Example:
+        >>> SwitchAt("mse", "huber", at=0.5).active(epoch=5, horizon=10)
+        True
+    """
+
+    name: ClassVar[str] = "epoch"
+    searchable: ClassVar[tuple[str, ...]] = ("at",)
+    before: Any = "mse"
+    after: Any = "huber"
+    at: Any = 0.5
+    unit: str = "fraction"
+
+    def __post_init__(self) -> None:
+        from tuneweights.terms import Range
+
+        self._check_common()
+        v.check_choice("unit", self.unit, ("fraction", "epoch"))
+        if isinstance(self.at, Range):
+            if self.unit == "fraction" and self.at.high > 1:
+                raise v.invalid("at", "lie in [0, 1] with unit='fraction'", self.at)
+            return
+        self._check_threshold("at")
+        if self.unit == "fraction" and self.at > 1:
+            raise v.invalid("at", "lie in [0, 1] with unit='fraction'", self.at, hint="Pass unit='epoch'")
+
+    def active(self, epoch: float, horizon: int) -> bool:
+        """Whether `after` is in use at `epoch` of a trial of `horizon` epochs."""
+        t = epoch / horizon if self.unit == "fraction" else epoch
+        return bool(t >= self.at)
+
+    def describe(self) -> str:
+        when = f"{self.at:.0%} of training" if self.unit == "fraction" else f"epoch {self.at:g}"
+        return f"{super().describe()} at {when}"
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class SwitchOnMetric(Switch):
+    """Switch once a logged quantity crosses a threshold.
+
+    Checked at the end of every epoch; the new loss is used from the next
+    epoch on.
+
+    Args:
+        before: Loss used first.
+        after: Loss used after the switch.
+        monitor: A logged name, e.g. ``"val_rec_loss"``.
+        threshold: The value to cross (a `Range` to search it).
+        mode: ``"below"`` (switch when the value drops under the threshold)
+            or ``"above"``.
+        patience: Number of consecutive epochs the condition must hold.
+
+    Example:
+        >>> SwitchOnMetric("mse", "mae", monitor="val_rec_loss", threshold=0.1).describe()
+        'mse -> mae when val_rec_loss < 0.1 for 1 epoch'
+    """
+
+    name: ClassVar[str] = "metric"
+    searchable: ClassVar[tuple[str, ...]] = ("threshold",)
+    before: Any = "mse"
+    after: Any = "huber"
+    monitor: str = "val_loss"
+    threshold: Any = 0.1
+    mode: str = "below"
+    patience: int = 1
+
+    def __post_init__(self) -> None:
+        self._check_common()
+        if not isinstance(self.monitor, str) or not self.monitor:
+            raise v.wrong_type("monitor", "a logged name (str)", self.monitor)
+        self._check_threshold("threshold")
+        v.check_choice("mode", self.mode, MODES)
+        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
+            raise v.invalid("patience", "be an int >= 1", self.patience)
+
+    def crossed(self, value: float) -> bool:
+        """Whether `value` meets the condition."""
+        return value < self.threshold if self.mode == "below" else value > self.threshold
+
+    def describe(self) -> str:
+        sign = "<" if self.mode == "below" else ">"
+        epochs = "epoch" if self.patience == 1 else "epochs"
+        return (
+            f"{super().describe()} when {self.monitor} {sign} {self.threshold:g} for {self.patience} {epochs}"
+        )
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class SwitchOnState(Switch):
+    """Switch once a running quantity computed in the train step crosses a threshold.
+
+    The quantity is an exponential moving average (bias-corrected) over the
+    training steps of either the term's mean absolute error ``|y - y_pred|``
+    (``quantity="mae"``) or its current loss (``quantity="loss"``).
+
+    Args:
+        before: Loss used first.
+        after: Loss used after the switch.
+        threshold: The value to cross (a `Range` to search it).
+        quantity: ``"mae"`` or ``"loss"``.
+        mode: ``"below"`` or ``"above"``.
+        momentum: Of the moving average, in [0, 1).
+
+    Example:
+        >>> SwitchOnState("mse", "huber", threshold=0.5).describe()
+        'mse -> huber when the running mae < 0.5'
+    """
+
+    name: ClassVar[str] = "state"
+    searchable: ClassVar[tuple[str, ...]] = ("threshold",)
+    before: Any = "mse"
+    after: Any = "huber"
+    threshold: Any = 0.5
+    quantity: str = "mae"
+    mode: str = "below"
+    momentum: float = 0.9
+
+    def __post_init__(self) -> None:
+        self._check_common()
+        self._check_threshold("threshold")
+        v.check_choice("quantity", self.quantity, QUANTITIES)
+        v.check_choice("mode", self.mode, MODES)
+        momentum = v.check_non_negative("momentum", self.momentum)
+        if momentum >= 1:
+            raise v.invalid("momentum", "be in [0, 1)", self.momentum)
+        object.__setattr__(self, "momentum", momentum)
+
+    def describe(self) -> str:
+        sign = "<" if self.mode == "below" else ">"
+        return f"{super().describe()} when the running {self.quantity} {sign} {self.threshold:g}"
