@@ -178,3 +178,62 @@ def test_wrapping_twice_keeps_one_layer(tmp_path):
 def test_wraps_only_oracles():
     with pytest.raises(tw.ConfigurationTypeError, match=r"Argument `oracle` must be a `keras_tuner.Oracle`"):
         WeightOracle("random", WeightSpace(TERMS))
+
+
+# -- pruning --------------------------------------------------------------------
+
+from tuneweights import pruners as P  # noqa: E402
+
+
+def pruning(tmp_path, pruner=None, inner=None):
+    inner = inner or kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=10, seed=1)
+    oracle = WeightOracle(inner, WeightSpace(TERMS), pruner=pruner or P.MedianStopping(warmup=1, min_trials=2))
+    oracle._set_project_dir(str(tmp_path), "p")
+    return oracle
+
+
+def test_pruned_trial_is_answered_stopped_then_recorded_completed_and_marked(tmp_path):
+    oracle = pruning(tmp_path)
+    finish(oracle, [1.0, 0.5, 0.4])
+    finish(oracle, [1.0, 0.6, 0.5])
+    trial = oracle.create_trial("t0")
+    assert oracle.update_trial(trial.trial_id, {"val_a_loss": 2.0}, step=0).status == "RUNNING"  # warm-up
+    answer = oracle.update_trial(trial.trial_id, {"val_a_loss": 1.5}, step=1)
+    assert answer.status == "STOPPED"
+    assert oracle.get_trial(trial.trial_id).status == "RUNNING"  # the record is unchanged until the end
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)
+    recorded = oracle.get_trial(trial.trial_id)
+    assert recorded.status == "COMPLETED" and recorded.score == 1.5
+    assert recorded.message == "Pruned after epoch 1 by median(percentile=50.0, warmup=1, min_trials=2)."
+    assert oracle.pruned == {trial.trial_id: 1}
+    assert json.loads(json.dumps(oracle.get_state()))["pruned"] == {trial.trial_id: 1}
+
+
+def test_pruned_record_survives_a_reload(tmp_path):
+    oracle = pruning(tmp_path)
+    finish(oracle, [1.0, 0.5])
+    finish(oracle, [1.0, 0.6])
+    finish(oracle, [3.0, 2.0])
+    oracle.save()
+    again = pruning(tmp_path)
+    again.reload()
+    assert again.pruned == oracle.pruned and len(again.pruned) == 1
+
+
+def test_bayesian_oracle_models_pruned_trials_by_what_they_reached(tmp_path):
+    inner = kt.oracles.BayesianOptimizationOracle(kt.Objective("val_a_loss", "min"), max_trials=10,
+                                                  num_initial_points=3, seed=3)
+    oracle = pruning(tmp_path, inner=inner)
+    finish(oracle, [1.0, 0.5])
+    finish(oracle, [1.0, 0.6])
+    finish(oracle, [3.0, 2.0])  # pruned at epoch 1
+    assert len(oracle.pruned) == 1
+    trial = oracle.create_trial("t1")  # the Gaussian process is fitted on all three
+    assert trial.status == "RUNNING" and 0.01 <= trial.hyperparameters.values["ratio/b"] <= 100
+
+
+def test_hyperband_refuses_a_pruner(tmp_path):
+    inner = kt.oracles.HyperbandOracle(kt.Objective("val_a_loss", "min"), max_epochs=9)
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `pruner` must be left out with Hyperband"):
+        WeightOracle(inner, WeightSpace(TERMS), pruner="median")

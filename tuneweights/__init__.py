@@ -1,10 +1,11 @@
 """tuneweights: search the loss weights of multi-loss Keras models with Keras Tuner."""
 
-from tuneweights import schedules, switches
+from tuneweights import pruners, schedules, switches
 from tuneweights._validation import ConfigurationError, ConfigurationTypeError
 from tuneweights.callbacks import EpochReporter, report_epoch
 from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.oracle import WeightOracle
+from tuneweights.pruners import MedianStopping, PercentilePruner, Pruner, SuccessiveHalving
 from tuneweights.schedules import Schedule
 from tuneweights.space import WeightSpace
 from tuneweights.switches import Switch, SwitchAt, SwitchOnMetric, SwitchOnState
@@ -20,12 +21,16 @@ __all__ = [
     "ConfigurationTypeError",
     "EpochReporter",
     "GridSearch",
+    "MedianStopping",
+    "PercentilePruner",
+    "Pruner",
     "Hyperband",
     "RandomSearch",
     "Range",
     "Schedule",
     "ScheduleSearch",
     "Switch",
+    "SuccessiveHalving",
     "SwitchAt",
     "SwitchOnMetric",
     "SwitchOnState",
@@ -36,6 +41,7 @@ __all__ = [
     "WeightedHyperModel",
     "WeightedModel",
     "__version__",
+    "pruners",
     "report_epoch",
     "schedules",
     "switches",

@@ -11,13 +11,20 @@ changes only what it must:
   inf into 0, which would make a diverged trial look best);
 * a trial that is run again (retried, or resumed after a crash) starts with no
   per-epoch metrics of its earlier run;
-* its own state (the weight space) is saved beside keras-tuner's files as
-  ``tuneweights.json`` and checked when a project is reloaded.
+* with a `tuneweights.pruners.Pruner`, it decides at every reported epoch
+  whether the trial should stop, and says so through the STOPPED status of
+  the trial it returns; a pruned trial is then recorded as COMPLETED, ranked
+  by the best value it reached, and marked as pruned (its message, and
+  `WeightOracle.pruned`);
+* its own state (the weight space, the pruned trials) is saved beside
+  keras-tuner's files as ``tuneweights.json`` and the space is checked when a
+  project is reloaded.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -31,11 +38,12 @@ from keras_tuner.src.engine import objective as kt_objective
 from keras_tuner.src.engine import trial as trial_module
 
 from tuneweights import _validation as v
+from tuneweights import pruners
 from tuneweights.space import WeightSpace
 
 STATE_FILE = "tuneweights.json"
 STATE_VERSION = 1
-_OWN = frozenset({"wrapped", "space"})
+_OWN = frozenset({"wrapped", "space", "pruner", "pruned"})
 
 
 def write_json_atomic(path: str, obj: Any) -> None:
@@ -77,6 +85,7 @@ class WeightOracle(kt.Oracle):
     Args:
         oracle: Any keras-tuner oracle (RandomSearch, Hyperband, Bayesian...).
         space: The loss-weight space.
+        pruner: Optional `tuneweights.pruners.Pruner` (or its name or config).
 
     Example:
         >>> from tuneweights import Term, Range
@@ -87,15 +96,24 @@ class WeightOracle(kt.Oracle):
         ['ratio/b']
     """
 
-    def __init__(self, oracle: kt.Oracle, space: WeightSpace) -> None:
+    def __init__(self, oracle: kt.Oracle, space: WeightSpace, pruner: Any = None) -> None:
         # Oracle.__init__ is not called on purpose: the wrapped oracle holds
         # the state, and attribute access falls through to it.
         if not isinstance(oracle, kt.Oracle):
             raise v.wrong_type("oracle", "a `keras_tuner.Oracle`", oracle)
         if isinstance(oracle, WeightOracle):
             oracle = oracle.wrapped
+        if pruner is not None and isinstance(oracle, kt.oracles.HyperbandOracle):
+            raise v.invalid(
+                "pruner",
+                "be left out with Hyperband, which stops trials by its own brackets "
+                "(use RandomSearch or BayesianOptimization to prune)",
+                pruner,
+            )
         object.__setattr__(self, "wrapped", oracle)
         object.__setattr__(self, "space", space)
+        object.__setattr__(self, "pruner", None if pruner is None else pruners.get(pruner))
+        object.__setattr__(self, "pruned", {})
         space.declare(oracle.hyperparameters)
 
     def __getattr__(self, name: str) -> Any:
@@ -121,6 +139,7 @@ class WeightOracle(kt.Oracle):
             trial.metrics = metrics_tracking.MetricsTracker()
             trial.score = None
             trial.best_step = 0
+            self.pruned.pop(trial.trial_id, None)
             self.wrapped._save_trial(trial)
         return trial
 
@@ -132,7 +151,27 @@ class WeightOracle(kt.Oracle):
                 value = float(cleaned[name])
                 if not math.isfinite(value):
                     cleaned[name] = worst(direction)
-        return self.wrapped.update_trial(trial_id, cleaned, step=step)
+        trial = self.wrapped.update_trial(trial_id, cleaned, step=step)
+        if trial_id not in self.pruned and not self._should_prune(trial, step):
+            return trial
+        self.pruned.setdefault(trial_id, int(step))
+        stopped = copy.copy(trial)  # the record stays RUNNING until the trial ends
+        stopped.status = trial_module.TrialStatus.STOPPED
+        return stopped
+
+    def _should_prune(self, trial: Any, step: int) -> bool:
+        name = self.wrapped.objective.name
+        if self.pruner is None or not trial.metrics.exists(name):
+            return False
+        histories = {
+            t.trial_id: {o.step: float(o.mean()) for o in t.metrics.get_history(name)}
+            for t in self.wrapped.trials.values()
+            if t.metrics.exists(name)
+        }
+        own = histories.pop(trial.trial_id)
+        return bool(
+            self.pruner.prune(own, list(histories.values()), int(step), self.wrapped.objective.direction)
+        )
 
     @kt.synchronized
     def end_trial(self, trial: Any) -> None:
@@ -143,6 +182,8 @@ class WeightOracle(kt.Oracle):
             trial.message = (
                 f"The trial completed without reporting the objective `{name}` (did `fit` run no epoch?)."
             )
+        elif trial.trial_id in self.pruned and self.pruner is not None:
+            trial.message = f"Pruned after epoch {self.pruned[trial.trial_id]} by {self.pruner.describe()}."
         return self.wrapped.end_trial(trial)
 
     @contextlib.contextmanager
@@ -169,7 +210,7 @@ class WeightOracle(kt.Oracle):
     # -- own state --------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         """The wrapper's own state, JSON scalars only."""
-        return {"version": STATE_VERSION, "space": self.space.get_config()}
+        return {"version": STATE_VERSION, "space": self.space.get_config(), "pruned": dict(self.pruned)}
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Check a saved state against this wrapper's space."""
@@ -182,6 +223,8 @@ class WeightOracle(kt.Oracle):
                 "Restore the original declaration to resume, or start a new search "
                 "with another `project_name` or `overwrite=True`."
             )
+        self.pruned.clear()
+        self.pruned.update({str(k): int(val) for k, val in state.get("pruned", {}).items()})
 
     def _state_path(self) -> str:
         return os.path.join(self.wrapped._project_dir, STATE_FILE)

@@ -12,7 +12,8 @@ from keras_tuner.src.engine.tuner import maybe_distribute
 
 from tuneweights import _validation as v
 from tuneweights import data as data_checks
-from tuneweights import objectives
+from tuneweights import objectives as _objectives
+from tuneweights import pareto
 from tuneweights.callbacks import EpochReporter
 from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.oracle import WeightOracle
@@ -33,6 +34,8 @@ class Tuner(kt.Tuner):
             quantity when weights are searched.
         hypermodel: A `WeightedHyperModel`.
         optimizer: Optional optimizer overriding the one of `build(hp)`.
+        pruner: Optional `tuneweights.pruners.Pruner` (or its name, e.g.
+            ``"median"``): stops unpromising trials early.
         **kwargs: keras-tuner's `Tuner` arguments (`directory`,
             `project_name`, `overwrite`, `executions_per_trial`, ...).
 
@@ -42,7 +45,12 @@ class Tuner(kt.Tuner):
     """
 
     def __init__(
-        self, oracle: kt.Oracle, hypermodel: WeightedHyperModel, optimizer: Any = None, **kwargs: Any
+        self,
+        oracle: kt.Oracle,
+        hypermodel: WeightedHyperModel,
+        optimizer: Any = None,
+        pruner: Any = None,
+        **kwargs: Any,
     ) -> None:
         if not isinstance(hypermodel, WeightedHyperModel):
             raise v.wrong_type("hypermodel", "a `tuneweights.WeightedHyperModel`", hypermodel)
@@ -59,11 +67,14 @@ class Tuner(kt.Tuner):
         if not isinstance(oracle, kt.Oracle):
             raise v.wrong_type("oracle", "a `keras_tuner.Oracle`", oracle)
         known = None if hypermodel.has_custom_fit() else hypermodel.logged_names(validation=True)
-        objectives.check(oracle.objective, hypermodel.terms, hypermodel.weights_searched, known)
+        _objectives.check(oracle.objective, hypermodel.terms, hypermodel.weights_searched, known)
         self._optimizer = optimizer
         self.terms = _resolve_terms(hypermodel, optimizer)
-        if not isinstance(oracle, WeightOracle):
-            oracle = WeightOracle(oracle, hypermodel.space)
+        if isinstance(oracle, WeightOracle):
+            if pruner is not None:
+                raise v.invalid("pruner", "be given to the WeightOracle, which is already built", pruner)
+        else:
+            oracle = WeightOracle(oracle, hypermodel.space, pruner=pruner)
         self._reporters: dict[str, list[EpochReporter]] = {}
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
 
@@ -101,6 +112,7 @@ class Tuner(kt.Tuner):
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
         if results is None and any(r.reported for r in self._reporters.get(trial.trial_id, [])):
             return None
+        results = _with_objective(results, self.oracle.objective)
         tuner_utils.validate_trial_results(results, self.oracle.objective, "HyperModel.fit()")
         return results
 
@@ -139,6 +151,7 @@ class Tuner(kt.Tuner):
             self._reporters.pop(trial.trial_id, None)
         # A custom fit that reported nothing: record what it returned.
         objective = self.oracle.objective
+        results = [_with_objective(r, objective) for r in results]
         tuner_utils.validate_trial_results(results, objective, "HyperModel.fit()")
         self.oracle.update_trial(
             trial.trial_id,
@@ -179,6 +192,57 @@ class Tuner(kt.Tuner):
             "switches": {t.name: t.switch for t in terms if t.switch is not None},
             "hyperparameters": {k: val for k, val in hp.values.items() if k not in own},
         }
+
+    def get_pareto_front(self, objectives: Any = None) -> list[dict[str, Any]]:
+        """The completed trials no other completed trial beats on every objective.
+
+        Each trial is scored by its values at its best epoch (the epoch whose
+        checkpoint `load_model` restores), one value per objective.
+
+        Args:
+            objectives: Names or `keras_tuner.Objective`s to trade off;
+                defaults to the parts of the search's multi-objective.
+
+        Returns:
+            One dict per trial on the front, ordered by the first objective:
+            ``{"trial_id", "values": {objective: value}, "weights",
+            "hyperparameters", "pruned"}``.
+
+        Raises:
+            ConfigurationError: no `objectives` for a single-objective search.
+        """
+        objective = self.oracle.objective
+        if objectives is None:
+            if not hasattr(objective, "objectives"):
+                raise v.invalid(
+                    "objectives",
+                    "be given (two or more names) when the search has a single objective",
+                    None,
+                )
+            singles = list(objective.objectives)
+        else:
+            listed = list(objectives) if isinstance(objectives, (list, tuple)) else [objectives]
+            singles = [_objectives.resolve(o, self.hypermodel.terms) for o in listed]  # type: ignore[attr-defined]
+        directions = {o.name: o.direction for o in singles}
+        space = self.hypermodel.space  # type: ignore[attr-defined]
+        rows = []
+        for trial in self.oracle.get_best_trials(_ALL_TRIALS):
+            values = _values_at_best_step(trial, list(directions))
+            if trial.status == "COMPLETED" and values is not None:
+                rows.append((trial, values))
+        chosen = pareto.front([values for _, values in rows], directions)
+        first = singles[0]
+        result = [
+            {
+                "trial_id": trial.trial_id,
+                "values": values,
+                "weights": space.weights(trial.hyperparameters),
+                "hyperparameters": dict(trial.hyperparameters.values),
+                "pruned": bool(trial.message and str(trial.message).startswith("Pruned")),
+            }
+            for trial, values in (rows[i] for i in chosen)
+        ]
+        return sorted(result, key=lambda r: r["values"][first.name], reverse=first.direction == "max")
 
     def retrain_best(self, *fit_args: Any, rank: int = 0, **fit_kwargs: Any) -> tuple[keras.Model, Any]:
         """Rebuild the `rank`-th best configuration from scratch and train it.
@@ -227,6 +291,31 @@ def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> list[Term]
     return terms
 
 
+_ALL_TRIALS = 1_000_000
+
+
+def _values_at_best_step(trial: Any, names: list[str]) -> dict[str, float] | None:
+    values = {}
+    for name in names:
+        if not trial.metrics.exists(name):
+            return None
+        history = trial.metrics.get_history(name)
+        at_best = [o.mean() for o in history if o.step == trial.best_step]
+        values[name] = float(at_best[0]) if at_best else float(trial.metrics.get_best_value(name))
+    return values
+
+
+def _with_objective(results: Any, objective: Any) -> Any:
+    """A dict result completed with a multi-objective's combined value.
+
+    keras-tuner refuses a dict from `fit` that lacks the key of its
+    multi-objective, although the dict holds every part of it.
+    """
+    if isinstance(results, dict) and objective.name not in results and objective.has_value(results):
+        return {**results, objective.name: float(objective.get_value(results))}
+    return results
+
+
 def _objective_names(objective: Any) -> list[str]:
     if hasattr(objective, "objectives"):
         return [o.name for o in objective.objectives]
@@ -255,7 +344,7 @@ class RandomSearch(Tuner):
     ) -> None:
         _check_hypermodel(hypermodel)
         oracle = kt.oracles.RandomSearchOracle(
-            objective=objectives.resolve(objective, hypermodel.terms),
+            objective=_objectives.resolve(objective, hypermodel.terms),
             max_trials=_positive_int("max_trials", max_trials),
             seed=seed,
             hyperparameters=hyperparameters,
@@ -289,7 +378,7 @@ class GridSearch(Tuner):
     ) -> None:
         _check_hypermodel(hypermodel)
         oracle = kt.oracles.GridSearchOracle(
-            objective=objectives.resolve(objective, hypermodel.terms),
+            objective=_objectives.resolve(objective, hypermodel.terms),
             max_trials=None if max_trials is None else _positive_int("max_trials", max_trials),
             seed=seed,
             hyperparameters=hyperparameters,
@@ -329,7 +418,7 @@ class BayesianOptimization(Tuner):
         if num_initial_points is not None:
             _positive_int("num_initial_points", num_initial_points)
         oracle = kt.oracles.BayesianOptimizationOracle(
-            objective=objectives.resolve(objective, hypermodel.terms),
+            objective=_objectives.resolve(objective, hypermodel.terms),
             max_trials=_positive_int("max_trials", max_trials),
             num_initial_points=num_initial_points,
             alpha=alpha,
@@ -372,7 +461,7 @@ class Hyperband(Tuner):
         if isinstance(factor, bool) or not isinstance(factor, int) or factor < 2:
             raise v.invalid("factor", "be an int >= 2", factor)
         oracle = kt.oracles.HyperbandOracle(
-            objective=objectives.resolve(objective, hypermodel.terms),
+            objective=_objectives.resolve(objective, hypermodel.terms),
             max_epochs=_positive_int("max_epochs", max_epochs),
             factor=factor,
             hyperband_iterations=_positive_int("hyperband_iterations", hyperband_iterations),
