@@ -154,7 +154,9 @@ class WeightOracle(kt.Oracle):
         trial = self.wrapped.update_trial(trial_id, cleaned, step=step)
         if trial_id not in self.pruned and not self._should_prune(trial, step):
             return trial
-        self.pruned.setdefault(trial_id, int(step))
+        if trial_id not in self.pruned:
+            self.pruned[trial_id] = int(step)
+            self._save_own_state()  # as the chief of a distributed search, nobody else saves it
         stopped = copy.copy(trial)  # the record stays RUNNING until the trial ends
         stopped.status = trial_module.TrialStatus.STOPPED
         return stopped
@@ -184,7 +186,8 @@ class WeightOracle(kt.Oracle):
             )
         elif trial.trial_id in self.pruned and self.pruner is not None:
             trial.message = f"Pruned after epoch {self.pruned[trial.trial_id]} by {self.pruner.describe()}."
-        return self.wrapped.end_trial(trial)
+        self.wrapped.end_trial(trial)
+        self._save_own_state()
 
     @contextlib.contextmanager
     def _finite_scores(self) -> Iterator[None]:
@@ -229,9 +232,12 @@ class WeightOracle(kt.Oracle):
     def _state_path(self) -> str:
         return os.path.join(self.wrapped._project_dir, STATE_FILE)
 
+    def _save_own_state(self) -> None:
+        write_json_atomic(self._state_path(), self.get_state())
+
     def save(self) -> None:
         self.wrapped.save()
-        write_json_atomic(self._state_path(), self.get_state())
+        self._save_own_state()
 
     def reload(self) -> None:
         path = self._state_path()
