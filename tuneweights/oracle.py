@@ -28,7 +28,6 @@ import copy
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,27 +38,12 @@ from keras_tuner.src.engine import trial as trial_module
 
 from tuneweights import _validation as v
 from tuneweights import pruners
+from tuneweights._io import is_local, write_json_atomic
 from tuneweights.space import WeightSpace
 
 STATE_FILE = "tuneweights.json"
 STATE_VERSION = 1
 _OWN = frozenset({"wrapped", "space", "pruner", "pruned"})
-
-
-def write_json_atomic(path: str, obj: Any) -> None:
-    """Write JSON so that a reader never sees a partial file."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _directions(objective: Any) -> dict[str, str]:
@@ -115,6 +99,7 @@ class WeightOracle(kt.Oracle):
         object.__setattr__(self, "pruner", None if pruner is None else pruners.get(pruner))
         object.__setattr__(self, "pruned", {})
         space.declare(oracle.hyperparameters)
+        _write_atomically(oracle)
 
     def __getattr__(self, name: str) -> Any:
         if name in _OWN:  # not yet set (during unpickling): avoid recursion
@@ -245,6 +230,30 @@ class WeightOracle(kt.Oracle):
             with open(path) as f:
                 self.set_state(json.load(f))
         self.wrapped.reload()
+
+
+def _write_atomically(oracle: kt.Oracle) -> None:
+    """Make the wrapped oracle write its state and trial files atomically.
+
+    keras-tuner truncates and rewrites ``oracle.json`` and ``trial.json`` in
+    place; these instance methods write the same JSON through a rename
+    instead (local directories only).
+    """
+
+    def save() -> None:
+        fname = oracle._get_oracle_fname()
+        if not is_local(fname):
+            return type(oracle).save(oracle)  # type: ignore[no-any-return]
+        write_json_atomic(fname, oracle.get_state())
+
+    def save_trial(trial: Any) -> None:
+        fname = os.path.join(oracle._get_trial_dir(trial.trial_id), "trial.json")
+        if not is_local(fname):
+            return type(oracle)._save_trial(oracle, trial)  # type: ignore[no-any-return]
+        write_json_atomic(fname, trial.get_state())
+
+    oracle.save = save  # type: ignore[method-assign]
+    oracle._save_trial = save_trial  # type: ignore[method-assign]
 
 
 def _pass_through(name: str) -> Any:

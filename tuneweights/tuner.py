@@ -8,12 +8,14 @@ from typing import Any
 import keras
 import keras_tuner as kt
 from keras_tuner.src.engine import tuner_utils
+from keras_tuner.src.engine.stateful import Stateful
 from keras_tuner.src.engine.tuner import maybe_distribute
 
 from tuneweights import _validation as v
 from tuneweights import data as data_checks
 from tuneweights import objectives as _objectives
 from tuneweights import pareto
+from tuneweights._io import is_local, replace_atomically, write_json_atomic
 from tuneweights.callbacks import EpochReporter
 from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.oracle import WeightOracle
@@ -115,6 +117,16 @@ class Tuner(kt.Tuner):
         results = _with_objective(results, self.oracle.objective)
         tuner_utils.validate_trial_results(results, self.oracle.objective, "HyperModel.fit()")
         return results
+
+    def save(self) -> None:
+        """Save the oracle and the tuner's own state, each file atomically."""
+        if not self._is_worker():
+            self.oracle.save()
+        fname = self._get_tuner_fname()
+        if is_local(fname):
+            write_json_atomic(fname, self.get_state())
+        else:
+            Stateful.save(self, fname)
 
     def _horizon(self, fit_kwargs: dict[str, Any]) -> int:
         """The planned epochs of a trial: the horizon of its schedules."""
@@ -498,8 +510,13 @@ class _SaveBestEpoch(tuner_utils.SaveBestEpoch):
     """keras-tuner's best-epoch checkpoint, which also saves the first epoch.
 
     Without it a trial whose objective is never finite leaves no checkpoint,
-    and loading its model fails.
+    and loading its model fails. The file is replaced atomically.
     """
+
+    def _save_model(self) -> None:
+        if not is_local(self.filepath):
+            return super()._save_model()  # type: ignore[no-any-return]
+        replace_atomically(self.filepath, self.model.save_weights, suffix=".weights.h5")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if not getattr(self, "_saved_once", False):
