@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 import keras
 import numpy as np
+from keras_tuner import errors as kt_errors
 from keras_tuner.src.engine import trial as trial_module
 
 from tuneweights import _validation as v
+from tuneweights.oracle import DIVERGED
 
 
 def numeric_logs(logs: dict[str, Any] | None) -> dict[str, float]:
@@ -30,7 +33,9 @@ class EpochReporter(keras.callbacks.Callback):
 
     The epoch index is Keras's, absolute (Hyperband's promoted trials start
     at ``initial_epoch``). When the oracle answers with a STOPPED trial, the
-    training ends cleanly after this epoch.
+    training ends cleanly after this epoch. When the training loss is nan or
+    inf, the epoch is reported and the trial fails at once (keras-tuner's
+    `FailedTrialError`) with the reason.
 
     Args:
         oracle: The tuner's oracle (or keras-tuner's client to it).
@@ -59,6 +64,13 @@ class EpochReporter(keras.callbacks.Callback):
             metrics[self.objective.name] = float(self.objective.get_value(metrics))
         trial = self.oracle.update_trial(self.trial_id, metrics, step=int(epoch))
         self.reported += 1
+        loss = metrics.get("loss")
+        if loss is not None and not math.isfinite(loss):
+            raise kt_errors.FailedTrialError(
+                f"{DIVERGED}: the training loss was {loss} at epoch {epoch}. The trial stopped there "
+                "and is recorded as failed (never ranked best); lower the learning rate or narrow "
+                "the weight ranges if many trials diverge."
+            )
         if getattr(trial, "status", None) == trial_module.TrialStatus.STOPPED:
             self.stop_requested = True
         return self.stop_requested

@@ -32,18 +32,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import keras_tuner as kt
-from keras_tuner.src.engine import metrics_tracking
 from keras_tuner.src.engine import objective as kt_objective
 from keras_tuner.src.engine import trial as trial_module
 
 from tuneweights import _validation as v
-from tuneweights import pruners
+from tuneweights import pruners, resume
 from tuneweights._io import is_local, write_json_atomic
 from tuneweights.space import WeightSpace
 
 STATE_FILE = "tuneweights.json"
 STATE_VERSION = 1
-_OWN = frozenset({"wrapped", "space", "pruner", "pruned"})
+_OWN = frozenset({"wrapped", "space", "pruner", "pruned", "starts", "max_restarts"})
 
 
 def _directions(objective: Any) -> dict[str, str]:
@@ -70,6 +69,9 @@ class WeightOracle(kt.Oracle):
         oracle: Any keras-tuner oracle (RandomSearch, Hyperband, Bayesian...).
         space: The loss-weight space.
         pruner: Optional `tuneweights.pruners.Pruner` (or its name or config).
+        max_restarts: How many times a trial may be taken up again after the
+            search process stopped during it; beyond that it is marked
+            FAILED with a message and the search moves on.
 
     Example:
         >>> from tuneweights import Term, Range
@@ -80,7 +82,9 @@ class WeightOracle(kt.Oracle):
         ['ratio/b']
     """
 
-    def __init__(self, oracle: kt.Oracle, space: WeightSpace, pruner: Any = None) -> None:
+    def __init__(
+        self, oracle: kt.Oracle, space: WeightSpace, pruner: Any = None, max_restarts: int = 3
+    ) -> None:
         # Oracle.__init__ is not called on purpose: the wrapped oracle holds
         # the state, and attribute access falls through to it.
         if not isinstance(oracle, kt.Oracle):
@@ -97,9 +101,14 @@ class WeightOracle(kt.Oracle):
         object.__setattr__(self, "wrapped", oracle)
         object.__setattr__(self, "space", space)
         object.__setattr__(self, "pruner", None if pruner is None else pruners.get(pruner))
+        if isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or max_restarts < 0:
+            raise v.invalid("max_restarts", "be an int >= 0", max_restarts)
         object.__setattr__(self, "pruned", {})
+        object.__setattr__(self, "starts", {})
+        object.__setattr__(self, "max_restarts", max_restarts)
         space.declare(oracle.hyperparameters)
         _write_atomically(oracle)
+        _count_divergence_apart(oracle)
 
     def __getattr__(self, name: str) -> Any:
         if name in _OWN:  # not yet set (during unpickling): avoid recursion
@@ -115,18 +124,46 @@ class WeightOracle(kt.Oracle):
     # -- what changes -----------------------------------------------------
     @kt.synchronized
     def create_trial(self, tuner_id: str) -> Any:
-        with self._finite_scores():
-            trial = self.wrapped.create_trial(tuner_id)
-        if trial.status == trial_module.TrialStatus.RUNNING and trial.metrics.metrics:
-            # A retried or resumed trial starts again from epoch 0: drop the
-            # per-epoch values of the earlier run, which would otherwise be
-            # averaged into the new ones.
-            trial.metrics = metrics_tracking.MetricsTracker()
-            trial.score = None
-            trial.best_step = 0
+        while True:
+            with self._finite_scores():
+                trial = self.wrapped.create_trial(tuner_id)
+            if trial.status != trial_module.TrialStatus.RUNNING:
+                return trial
+            starts = self.starts.get(trial.trial_id, 0) + 1
+            if starts > 1 + self.max_restarts:
+                self._give_up(trial, starts - 1)
+                continue
+            self.starts[trial.trial_id] = starts
+            if starts > 1 or trial.metrics.metrics:
+                self._rewind(trial)
+            self._save_own_state()  # counts this start before any training
+            return trial
+
+    def _rewind(self, trial: Any) -> None:
+        """Prepare a trial handed out again (after a crash or a retry).
+
+        Its per-epoch values after the last resume checkpoint were reported by
+        a run that did not finish; the tuner continues after that checkpoint
+        (or from epoch 0 without one), so those values are dropped, and every
+        epoch ends up recorded exactly once.
+        """
+        last = resume.last_epoch(self.wrapped._get_trial_dir(trial.trial_id))
+        trial.metrics = resume.truncate(trial.metrics, last)
+        trial.score = None
+        trial.best_step = 0
+        if last is None or self.pruned.get(trial.trial_id, -1) > last:
             self.pruned.pop(trial.trial_id, None)
-            self.wrapped._save_trial(trial)
-        return trial
+        self.wrapped._save_trial(trial)
+
+    def _give_up(self, trial: Any, crashes: int) -> None:
+        trial.status = trial_module.TrialStatus.FAILED
+        trial.message = (
+            f"The search process stopped {crashes} times while running this trial; it is marked "
+            f"failed so that the search moves on (at most {self.max_restarts} restarts of a trial)."
+        )
+        self.wrapped.end_trial(trial)
+        self.starts.pop(trial.trial_id, None)
+        self._save_own_state()
 
     @kt.synchronized
     def update_trial(self, trial_id: str, metrics: dict[str, Any], step: int = 0) -> Any:
@@ -172,6 +209,7 @@ class WeightOracle(kt.Oracle):
         elif trial.trial_id in self.pruned and self.pruner is not None:
             trial.message = f"Pruned after epoch {self.pruned[trial.trial_id]} by {self.pruner.describe()}."
         self.wrapped.end_trial(trial)
+        self.starts.pop(trial.trial_id, None)
         self._save_own_state()
 
     @contextlib.contextmanager
@@ -198,7 +236,12 @@ class WeightOracle(kt.Oracle):
     # -- own state --------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         """The wrapper's own state, JSON scalars only."""
-        return {"version": STATE_VERSION, "space": self.space.get_config(), "pruned": dict(self.pruned)}
+        return {
+            "version": STATE_VERSION,
+            "space": self.space.get_config(),
+            "pruned": dict(self.pruned),
+            "starts": dict(self.starts),
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Check a saved state against this wrapper's space."""
@@ -213,6 +256,8 @@ class WeightOracle(kt.Oracle):
             )
         self.pruned.clear()
         self.pruned.update({str(k): int(val) for k, val in state.get("pruned", {}).items()})
+        self.starts.clear()
+        self.starts.update({str(k): int(val) for k, val in state.get("starts", {}).items()})
 
     def _state_path(self) -> str:
         return os.path.join(self.wrapped._project_dir, STATE_FILE)
@@ -254,6 +299,36 @@ def _write_atomically(oracle: kt.Oracle) -> None:
 
     oracle.save = save  # type: ignore[method-assign]
     oracle._save_trial = save_trial  # type: ignore[method-assign]
+
+
+DIVERGED = "Diverged"
+
+
+def _count_divergence_apart(oracle: kt.Oracle) -> None:
+    """Let diverged trials not count towards keras-tuner's consecutive-failure limit.
+
+    A trial whose loss became nan or inf fails because of its hyperparameters
+    (a learning rate or a weight too large), not because the setup is broken:
+    several in a row must not stop the search.
+    """
+
+    def check() -> None:
+        consecutive = 0
+        limit = oracle.max_consecutive_failed_trials
+        for trial_id in oracle.end_order:
+            trial = oracle.trials[trial_id]
+            if trial.status == trial_module.TrialStatus.FAILED and not str(trial.message or "").startswith(
+                DIVERGED
+            ):
+                consecutive += 1
+            elif trial.status != trial_module.TrialStatus.FAILED:
+                consecutive = 0
+            if consecutive == limit:
+                raise RuntimeError(
+                    f"Number of consecutive failures exceeded the limit of {limit}.\n{trial.message or ''}"
+                )
+
+    oracle._check_consecutive_failures = check  # type: ignore[method-assign]
 
 
 def _pass_through(name: str) -> Any:

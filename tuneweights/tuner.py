@@ -14,7 +14,7 @@ from keras_tuner.src.engine.tuner import maybe_distribute
 from tuneweights import _validation as v
 from tuneweights import data as data_checks
 from tuneweights import objectives as _objectives
-from tuneweights import pareto
+from tuneweights import pareto, resume
 from tuneweights._io import is_local, replace_atomically, write_json_atomic
 from tuneweights.callbacks import EpochReporter
 from tuneweights.hypermodel import WeightedHyperModel
@@ -38,6 +38,9 @@ class Tuner(kt.Tuner):
         optimizer: Optional optimizer overriding the one of `build(hp)`.
         pruner: Optional `tuneweights.pruners.Pruner` (or its name, e.g.
             ``"median"``): stops unpromising trials early.
+        max_restarts: How many times a trial is taken up again after the
+            process running it stopped (it continues from its last completed
+            epoch); beyond that it is marked FAILED and the search moves on.
         **kwargs: keras-tuner's `Tuner` arguments (`directory`,
             `project_name`, `overwrite`, `executions_per_trial`, ...).
 
@@ -52,6 +55,7 @@ class Tuner(kt.Tuner):
         hypermodel: WeightedHyperModel,
         optimizer: Any = None,
         pruner: Any = None,
+        max_restarts: int = 3,
         **kwargs: Any,
     ) -> None:
         if not isinstance(hypermodel, WeightedHyperModel):
@@ -71,14 +75,17 @@ class Tuner(kt.Tuner):
         known = None if hypermodel.has_custom_fit() else hypermodel.logged_names(validation=True)
         _objectives.check(oracle.objective, hypermodel.terms, hypermodel.weights_searched, known)
         self._optimizer = optimizer
-        self.terms = _resolve_terms(hypermodel, optimizer)
+        self.terms, declared = _resolve_terms(hypermodel, optimizer)
         if isinstance(oracle, WeightOracle):
             if pruner is not None:
                 raise v.invalid("pruner", "be given to the WeightOracle, which is already built", pruner)
         else:
-            oracle = WeightOracle(oracle, hypermodel.space, pruner=pruner)
+            oracle = WeightOracle(oracle, hypermodel.space, pruner=pruner, max_restarts=max_restarts)
         self._reporters: dict[str, list[EpochReporter]] = {}
+        self._resumed: set[str] = set()
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        if not self._is_worker():
+            _check_unchanged(declared, self.oracle.hyperparameters, self.project_dir)
 
     # -- search -----------------------------------------------------------
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
@@ -111,12 +118,30 @@ class Tuner(kt.Tuner):
         hp = trial.hyperparameters
         model = self._try_build(hp)
         model.horizon = self._horizon(kwargs)
+        if self.executions_per_trial == 1:
+            last = resume.restore(self.get_trial_dir(trial.trial_id), model)
+            if last is not None:
+                self._continue_after(trial, last, kwargs)
+                if last + 1 >= kwargs.get("epochs", 1):
+                    return None  # it had run every epoch; only its end was not recorded
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
         if results is None and any(r.reported for r in self._reporters.get(trial.trial_id, [])):
             return None
         results = _with_objective(results, self.oracle.objective)
         tuner_utils.validate_trial_results(results, self.oracle.objective, "HyperModel.fit()")
         return results
+
+    def _continue_after(self, trial: Any, last: int, fit_kwargs: dict[str, Any]) -> None:
+        """Set up a trial taken up again to run from the epoch after `last`."""
+        fit_kwargs["initial_epoch"] = last + 1
+        self._resumed.add(trial.trial_id)
+        recorded = self.oracle.get_trial(trial.trial_id)
+        name = self.oracle.objective.name
+        for callback in fit_kwargs.get("callbacks", []):
+            if isinstance(callback, _SaveBestEpoch) and recorded.metrics.exists(name):
+                # The best checkpoint so far is on disk: only a better epoch replaces it.
+                callback._saved_once = True
+                callback.best_value = recorded.metrics.get_best_value(name)
 
     def save(self) -> None:
         """Save the oracle and the tuner's own state, each file atomically."""
@@ -140,6 +165,9 @@ class Tuner(kt.Tuner):
         original = kwargs.pop("callbacks", [])
         results = []
         reporters = self._reporters.setdefault(trial.trial_id, [])
+        trial_dir = self.get_trial_dir(trial.trial_id)
+        if self.executions_per_trial > 1:
+            resume.clear(trial_dir)  # several executions average: a trial always starts over
         for execution in range(self.executions_per_trial):
             run_kwargs = copy.copy(kwargs)
             callbacks = self._deepcopy_callbacks(original)
@@ -147,6 +175,8 @@ class Tuner(kt.Tuner):
             reporter = EpochReporter(self.oracle, trial.trial_id, self.oracle.objective)
             reporters.append(reporter)
             callbacks += [reporter, tuner_utils.TunerCallback(self, trial), checkpoint]
+            if self.executions_per_trial == 1:
+                callbacks.append(resume.ResumeCheckpoint(trial_dir))  # after the epoch was reported
             run_kwargs["callbacks"] = callbacks
             results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
             if reporter.stop_requested:
@@ -155,9 +185,10 @@ class Tuner(kt.Tuner):
 
     def _run_and_update_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> None:
         self._reporters[trial.trial_id] = []
+        self._resumed.discard(trial.trial_id)
         try:
             results = self.run_trial(trial, *fit_args, **fit_kwargs)
-            if any(r.reported for r in self._reporters[trial.trial_id]):
+            if trial.trial_id in self._resumed or any(r.reported for r in self._reporters[trial.trial_id]):
                 return  # every epoch is already with the oracle
         finally:
             self._reporters.pop(trial.trial_id, None)
@@ -289,18 +320,38 @@ class Tuner(kt.Tuner):
             print("Loss weights: " + "; ".join(f"{term}: {text}" for term, text in described.items()))
 
 
-def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> list[Term]:
+def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> tuple[list[Term], kt.HyperParameters]:
     """Build the model once with default hyperparameters to check the terms.
 
     This catches terms on missing outputs and outputs without a term before
-    anything is written or trained.
+    anything is written or trained. Returns the resolved terms and the
+    hyperparameters the build declared.
     """
     hp = kt.HyperParameters()
     hypermodel.declare_hyperparameters(hp)
     model = hypermodel.prepare(hp, hypermodel.build(hp), optimizer=optimizer)
     terms = list(model.terms)
     keras.backend.clear_session()
-    return terms
+    return terms, hp
+
+
+def _check_unchanged(declared: kt.HyperParameters, saved: kt.HyperParameters, project_dir: str) -> None:
+    """Refuse to resume a project whose hyperparameters were declared differently.
+
+    keras-tuner keeps the saved definition of a hyperparameter whose range or
+    choices changed in the script, silently; results would mix two spaces.
+    New hyperparameters are fine (they are added to the space).
+    """
+    before = {p.name: p.get_config() for p in saved.space}
+    for hp in declared.space:
+        config = hp.get_config()
+        if hp.name in before and before[hp.name] != config:
+            raise v.ConfigurationError(
+                f"The hyperparameter `{hp.name}` is declared differently from the project in "
+                f"{project_dir}.\nSaved:    {before[hp.name]}\nDeclared: {config}\nRestore the "
+                "original declaration to resume, or start a new search with another `project_name` "
+                "or `overwrite=True`."
+            )
 
 
 _ALL_TRIALS = 1_000_000

@@ -1,0 +1,116 @@
+"""Mid-trial resume: a trial interrupted by a crash continues from its last completed epoch.
+
+At the end of every epoch the tuner saves what the trial needs to go on: the
+model's variables (its weights, and tuneweights' loss-weight, schedule-clock
+and switch variables), the optimizer's variables (Adam's moments, its step
+count) and the epoch. The files live in the trial's directory:
+
+* ``resume-<epoch>.npz``: the arrays, written atomically;
+* ``resume.json``: ``{"epoch": k, "file": "resume-<k>.npz"}``, written
+  atomically after the arrays. It is the commit point: it only ever names a
+  complete file, and older array files are removed after it moved on.
+
+When the trial is handed out again, the oracle keeps its per-epoch metrics up
+to epoch ``k`` and drops later ones (they were reported by the interrupted run
+after its last checkpoint), and the tuner restores the state and runs
+``fit(..., initial_epoch=k + 1)``: every epoch is recorded exactly once.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from typing import Any
+
+import keras
+import numpy as np
+from keras_tuner.src.engine import metrics_tracking
+
+from tuneweights._io import replace_atomically, write_json_atomic
+
+POINTER = "resume.json"
+
+
+def last_epoch(trial_dir: str) -> int | None:
+    """The last epoch checkpointed in `trial_dir`, or None."""
+    path = os.path.join(trial_dir, POINTER)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return int(json.load(f)["epoch"])
+
+
+def save(trial_dir: str, model: keras.Model, epoch: int) -> None:
+    """Checkpoint `model` (and its optimizer) at the end of `epoch`."""
+    name = f"resume-{epoch}.npz"
+    arrays = {f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())}
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and optimizer.built:
+        arrays.update({f"o{i}": keras.ops.convert_to_numpy(var) for i, var in enumerate(optimizer.variables)})
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)  # type: ignore[arg-type]
+
+    replace_atomically(os.path.join(trial_dir, name), write, suffix=".npz")
+    write_json_atomic(os.path.join(trial_dir, POINTER), {"epoch": int(epoch), "file": name})
+    for old in glob.glob(os.path.join(trial_dir, "resume-*.npz")):
+        if os.path.basename(old) != name:
+            os.remove(old)
+
+
+def restore(trial_dir: str, model: keras.Model) -> int | None:
+    """Load the last checkpoint into `model`; returns its epoch, or None if there is none."""
+    path = os.path.join(trial_dir, POINTER)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        pointer = json.load(f)
+    with np.load(os.path.join(trial_dir, pointer["file"])) as data:
+        weights = [data[f"w{i}"] for i in range(len([k for k in data.files if k.startswith("w")]))]
+        optimizer_values = [data[f"o{i}"] for i in range(len([k for k in data.files if k.startswith("o")]))]
+    model.set_weights(weights)
+    if optimizer_values:
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        for var, value in zip(model.optimizer.variables, optimizer_values, strict=True):
+            var.assign(value)
+    return int(pointer["epoch"])
+
+
+def clear(trial_dir: str) -> None:
+    """Remove a trial's resume files (a retry that starts over)."""
+    for path in glob.glob(os.path.join(trial_dir, "resume-*.npz")) + [os.path.join(trial_dir, POINTER)]:
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def truncate(metrics: metrics_tracking.MetricsTracker, last: int | None) -> metrics_tracking.MetricsTracker:
+    """The per-epoch metrics up to epoch `last` (none at all when `last` is None).
+
+    Example:
+        >>> tracker = metrics_tracking.MetricsTracker()
+        >>> for step in range(4):
+        ...     _ = tracker.update("val_loss", float(step), step=step)
+        >>> [o.step for o in truncate(tracker, 1).get_history("val_loss")]
+        [0, 1]
+    """
+    kept = metrics_tracking.MetricsTracker()
+    if last is None:
+        return kept
+    for name, history in metrics.metrics.items():
+        kept.register(name, direction=history.direction)
+        kept.set_history(name, [o for o in history.get_history() if o.step <= last])
+    return kept
+
+
+class ResumeCheckpoint(keras.callbacks.Callback):
+    """Saves the resume state at the end of every epoch (after it was reported)."""
+
+    def __init__(self, trial_dir: str) -> None:
+        super().__init__()
+        self.trial_dir = trial_dir
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        save(self.trial_dir, self.model, epoch)
