@@ -1,0 +1,75 @@
+"""A search that a test kills with SIGKILL at many points and restarts until it ends.
+
+Usage: python chaos_script.py DIRECTORY [--slow]
+With --slow, each epoch and each atomic write takes a little longer, and a
+marker file announces every write, so that kills land inside training and
+inside state writes.
+"""
+
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import keras  # noqa: E402
+
+import tuneweights as tw  # noqa: E402
+from tests.conftest import TwoSources, make_data  # noqa: E402
+from tuneweights import _io  # noqa: E402
+
+TRIALS = 4
+EPOCHS = 5
+
+
+def slow_down(directory):
+    write = _io.replace_atomically
+
+    def announced(path, writer, suffix=""):
+        def slow_writer(tmp):
+            writer(tmp)
+            open(os.path.join(directory, f"writing-{os.getpid()}-{time.time_ns()}"), "w").close()
+            time.sleep(0.15)  # the file is written, not yet renamed: a kill now must not hurt
+
+        write(path, slow_writer, suffix)
+
+    _io.replace_atomically = announced
+
+
+class SlowEpochs(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        time.sleep(0.2)
+
+
+def main():
+    directory = sys.argv[1]
+    slow = "--slow" in sys.argv
+    if slow:
+        slow_down(directory)
+    tuner = tw.RandomSearch(
+        TwoSources(),
+        objective="val_a_loss",
+        max_trials=TRIALS,
+        seed=9,
+        max_restarts=100,
+        directory=directory,
+        project_name="chaos",
+    )
+    x, y = make_data()
+    tuner.search(
+        x,
+        y,
+        validation_data=(x, y),
+        epochs=EPOCHS,
+        batch_size=16,
+        shuffle=False,
+        verbose=0,
+        callbacks=[SlowEpochs()] if slow else [],
+    )
+    best = tuner.oracle.get_best_trials(1)[0]
+    print(f"BEST {best.trial_id} {best.score!r}")
+
+
+if __name__ == "__main__":
+    main()
