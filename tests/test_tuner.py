@@ -232,3 +232,96 @@ def test_missing_objective_in_logs_is_fatal_not_a_failed_trial(tmp_path, data):
         tw.ConfigurationError, match=r"The objective `val_a_f1` is missing from the logs of epoch 0"
     ):
         tuner.search(x, y, validation_data=(x, y), epochs=2, verbose=0)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (
+            lambda d: tw.RandomSearch(
+                TwoSources(), objective="val_a_loss", seed="1", directory=d, project_name="p"
+            ),
+            r"Argument `seed` must be an int or None. Received: seed='1'",
+        ),
+        (
+            lambda d: tw.BayesianOptimization(
+                TwoSources(), objective="val_a_loss", alpha=0, directory=d, project_name="p"
+            ),
+            r"Argument `alpha` must be a finite number > 0. Received: alpha=0",
+        ),
+        (
+            lambda d: tw.Hyperband(
+                TwoSources(), objective="val_a_loss", hyperband_iterations=0, directory=d, project_name="p"
+            ),
+            r"Argument `hyperband_iterations` must be an int >= 1",
+        ),
+        (
+            lambda d: tw.RandomSearch(
+                TwoSources(), objective="val_a_loss", max_restarts=-1, directory=d, project_name="p"
+            ),
+            r"Argument `max_restarts` must be an int >= 0. Received: max_restarts=-1",
+        ),
+        (
+            lambda d: tw.RandomSearch(
+                TwoSources(), objective="val_a_loss", pruner="sometimes", directory=d, project_name="p"
+            ),
+            r"Argument `identifier` must name a registered pruner",
+        ),
+        (
+            lambda d: tw.RandomSearch(TwoSources(), objective=3, directory=d, project_name="p"),
+            r"Argument `objective` must be a metric name",
+        ),
+        (
+            lambda d: tw.RandomSearch(tw.WeightedHyperModel(terms=[]), objective="val_a_loss", directory=d),
+            r"Argument `terms` must declare at least one loss term",
+        ),
+        (
+            lambda d: tw.RandomSearch(
+                tw.WeightedHyperModel(terms=[tw.Term("a", "mse"), tw.Term("a", "mae")]),
+                objective="val_a_loss",
+                directory=d,
+            ),
+            r"Argument `terms` must have unique names; duplicated: \['a'\]",
+        ),
+        (
+            lambda d: tw.Term("a", "mse", weight=tw.schedules.Step(at=1.5)),
+            r"Argument `at` must lie in \[0, 1\] with unit='fraction'",
+        ),
+        (
+            lambda d: tw.Term("a", "mse", weight="heavy"),
+            r"Argument `weight` must be a number, a Range, a Schedule or a ScheduleSearch",
+        ),
+        (
+            lambda d: tw.WeightedModel("model", [tw.Term("a", "mse")]),
+            r"Argument `base` must be a `keras.Model`. Received: base='model'",
+        ),
+    ],
+)
+def test_more_bad_constructor_arguments_keep_the_project(existing_project, make, match):
+    before = snapshot(existing_project)
+    with pytest.raises((tw.ConfigurationError, tw.ConfigurationTypeError), match=match):
+        make(existing_project)
+    assert snapshot(existing_project) == before
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"epochs": -1}, r"Argument `epochs` must be an int >= 1. Received: epochs=-1"),
+        ({"epochs": 2.5}, r"Argument `epochs` must be an int >= 1. Received: epochs=2.5"),
+        (
+            {"validation_data": (1,)},
+            r"Argument `validation_data` must be \(x, y\) or \(x, y, sample_weight\)",
+        ),
+    ],
+)
+def test_bad_search_arguments_keep_the_project(existing_project, data, kwargs, match):
+    tuner = tw.RandomSearch(
+        TwoSources(), objective="val_a_loss", max_trials=2, directory=existing_project, project_name="p"
+    )
+    before = snapshot(existing_project)
+    x, y = data
+    kwargs = {"validation_data": (x, y), **kwargs}
+    with pytest.raises(tw.ConfigurationError, match=match):
+        tuner.search(x, y, verbose=0, **kwargs)
+    assert snapshot(existing_project) == before

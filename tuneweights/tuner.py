@@ -409,7 +409,7 @@ class RandomSearch(Tuner):
         oracle = kt.oracles.RandomSearchOracle(
             objective=_objectives.resolve(objective, hypermodel.terms),
             max_trials=_positive_int("max_trials", max_trials),
-            seed=seed,
+            seed=_seed(seed),
             hyperparameters=hyperparameters,
             tune_new_entries=tune_new_entries,
             allow_new_entries=allow_new_entries,
@@ -443,7 +443,7 @@ class GridSearch(Tuner):
         oracle = kt.oracles.GridSearchOracle(
             objective=_objectives.resolve(objective, hypermodel.terms),
             max_trials=None if max_trials is None else _positive_int("max_trials", max_trials),
-            seed=seed,
+            seed=_seed(seed),
             hyperparameters=hyperparameters,
             tune_new_entries=tune_new_entries,
             allow_new_entries=allow_new_entries,
@@ -484,9 +484,9 @@ class BayesianOptimization(Tuner):
             objective=_objectives.resolve(objective, hypermodel.terms),
             max_trials=_positive_int("max_trials", max_trials),
             num_initial_points=num_initial_points,
-            alpha=alpha,
-            beta=beta,
-            seed=seed,
+            alpha=v.check_positive("alpha", alpha),
+            beta=v.check_positive("beta", beta),
+            seed=_seed(seed),
             hyperparameters=hyperparameters,
             tune_new_entries=tune_new_entries,
             allow_new_entries=allow_new_entries,
@@ -528,7 +528,7 @@ class Hyperband(Tuner):
             max_epochs=_positive_int("max_epochs", max_epochs),
             factor=factor,
             hyperband_iterations=_positive_int("hyperband_iterations", hyperband_iterations),
-            seed=seed,
+            seed=_seed(seed),
             hyperparameters=hyperparameters,
             tune_new_entries=tune_new_entries,
             allow_new_entries=allow_new_entries,
@@ -594,6 +594,12 @@ def _load_checkpoint(model: WeightedModel, path: str) -> None:
 def _check_hypermodel(hypermodel: Any) -> None:
     if not isinstance(hypermodel, WeightedHyperModel):
         raise v.wrong_type("hypermodel", "a `tuneweights.WeightedHyperModel`", hypermodel)
+
+
+def _seed(seed: Any) -> int | None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise v.wrong_type("seed", "an int or None", seed)
+    return seed  # type: ignore[no-any-return]
 
 
 def _positive_int(argument: str, value: Any) -> int:

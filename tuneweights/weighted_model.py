@@ -261,6 +261,8 @@ class WeightedModel(keras.Model):
         weights: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        if not isinstance(base, keras.Model):
+            raise v.wrong_type("base", "a `keras.Model`", base)
         super().__init__(**kwargs)
         self.base = base
         self._output_names = output_names(base)
