@@ -33,7 +33,9 @@ def test_remote_paths_are_recognised():
 
 def test_wrapped_oracle_writes_its_files_atomically(tmp_path, monkeypatch):
     inner = kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=3, seed=1)
-    oracle = WeightOracle(inner, WeightSpace([tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]))
+    oracle = WeightOracle(
+        inner, WeightSpace([tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.1, 10))])
+    )
     oracle._set_project_dir(str(tmp_path), "p")
     written = []
     original = _io.replace_atomically
@@ -50,4 +52,7 @@ def test_wrapped_oracle_writes_its_files_atomically(tmp_path, monkeypatch):
     assert {"trial.json", "oracle.json", "tuneweights.json"} <= set(written)
     state = json.loads((tmp_path / "p" / "oracle.json").read_text())
     assert state["end_order"] == [trial.trial_id]
-    assert json.loads((tmp_path / "p" / f"trial_{trial.trial_id}" / "trial.json").read_text())["status"] == "COMPLETED"
+    assert (
+        json.loads((tmp_path / "p" / f"trial_{trial.trial_id}" / "trial.json").read_text())["status"]
+        == "COMPLETED"
+    )

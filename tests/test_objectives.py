@@ -80,14 +80,14 @@ def test_weighted_total_is_refused_when_weights_are_searched(name):
         tw.ConfigurationError,
         match=r"not be the weighted total loss while loss weights are searched.*'val_rec_loss'",
     ):
-        objectives.check(objective, TERMS, weights_searched=True, known=None)
-    objectives.check(objective, TERMS, weights_searched=False, known=None)  # fixed weights: fine
+        objectives.check(objective, TERMS, loss_searched=True, known=None)
+    objectives.check(objective, TERMS, loss_searched=False, known=None)  # fixed weights: fine
 
 
 def test_weighted_total_inside_a_multi_objective_is_refused():
     multi = objectives.resolve(["val_loss", "val_cls_accuracy"], TERMS)
     with pytest.raises(tw.ConfigurationError, match=r"weighted total"):
-        objectives.check(multi, TERMS, weights_searched=True, known=None)
+        objectives.check(multi, TERMS, loss_searched=True, known=None)
 
 
 def test_never_logged_objective_is_refused():
@@ -102,3 +102,17 @@ def test_never_logged_objective_is_refused():
 def test_weight_is_not_an_objective():
     with pytest.raises(tw.ConfigurationError, match=r"name a loss or metric, not a term's weight"):
         objectives.check(kt.Objective("val_rec_weight", "min"), TERMS, True, None)
+
+
+def test_a_searched_switch_rules_out_its_terms_loss_and_the_unweighted_sum():
+    switch = tw.SwitchAt("mse", "mae", at=tw.Range(0.1, 0.9, sampling="linear"))
+    terms = [tw.Term("a", switch), tw.Term("b", "mse", metrics=["mae"])]
+    for name in ("val_a_loss", "val_unweighted_loss", "val_loss"):
+        with pytest.raises(tw.ConfigurationError, match=r"Argument `objective` must not"):
+            objectives.check(kt.Objective(name, "min"), terms, loss_searched=True, known=None)
+    objectives.check(kt.Objective("val_b_loss", "min"), terms, loss_searched=True, known=None)
+
+
+def test_single_term_metrics_are_logged_without_prefix():
+    names = objectives.logged_names([tw.Term("rec", "mse", metrics=["mae"])], validation=True)
+    assert "val_mae" in names and "val_rec_mae" not in names

@@ -187,7 +187,9 @@ from tuneweights import pruners as P  # noqa: E402
 
 def pruning(tmp_path, pruner=None, inner=None):
     inner = inner or kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=10, seed=1)
-    oracle = WeightOracle(inner, WeightSpace(TERMS), pruner=pruner or P.MedianStopping(warmup=1, min_trials=2))
+    oracle = WeightOracle(
+        inner, WeightSpace(TERMS), pruner=pruner or P.MedianStopping(warmup=1, min_trials=2)
+    )
     oracle._set_project_dir(str(tmp_path), "p")
     return oracle
 
@@ -222,8 +224,9 @@ def test_pruned_record_survives_a_reload(tmp_path):
 
 
 def test_bayesian_oracle_models_pruned_trials_by_what_they_reached(tmp_path):
-    inner = kt.oracles.BayesianOptimizationOracle(kt.Objective("val_a_loss", "min"), max_trials=10,
-                                                  num_initial_points=3, seed=3)
+    inner = kt.oracles.BayesianOptimizationOracle(
+        kt.Objective("val_a_loss", "min"), max_trials=10, num_initial_points=3, seed=3
+    )
     oracle = pruning(tmp_path, inner=inner)
     finish(oracle, [1.0, 0.5])
     finish(oracle, [1.0, 0.6])

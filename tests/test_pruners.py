@@ -53,7 +53,10 @@ def test_asha_keeps_the_best_fraction_at_each_rung():
         (lambda: P.MedianStopping(warmup=-1), r"Argument `warmup` must be an int >= 0. Received: warmup=-1"),
         (lambda: P.MedianStopping(min_trials=0), r"Argument `min_trials` must be an int >= 1"),
         (lambda: P.SuccessiveHalving(reduction_factor=1), r"Argument `reduction_factor` must be an int >= 2"),
-        (lambda: P.get("patience"), r"Argument `identifier` must name a registered pruner, one of \['asha', 'median', 'percentile'\]"),
+        (
+            lambda: P.get("patience"),
+            r"Argument `identifier` must name a registered pruner, one of \['asha', 'median', 'percentile'\]",
+        ),
     ],
 )
 def test_pruner_validation(make, match):
@@ -61,8 +64,11 @@ def test_pruner_validation(make, match):
         make()
 
 
-@pytest.mark.parametrize("pruner", [P.MedianStopping(), P.PercentilePruner(10, 2, 4), P.SuccessiveHalving(2, 4)],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "pruner",
+    [P.MedianStopping(), P.PercentilePruner(10, 2, 4), P.SuccessiveHalving(2, 4)],
+    ids=lambda p: p.name,
+)
 def test_pruner_contract_json_and_deepcopy(pruner):
     assert P.get(json.loads(json.dumps(P.serialize(pruner)))) == pruner
     assert copy.deepcopy(pruner) == pruner

@@ -1,6 +1,7 @@
 """Schedules and loss switches inside `model.fit`: closed forms, no retracing, saved state."""
 
 import copy
+import dataclasses
 import json
 
 import keras
@@ -312,3 +313,87 @@ def test_switch_contract_json_round_trip_and_deepcopy(switch):
     assert W.serialize(copy.deepcopy(switch)) == W.serialize(switch)
     term = tw.Term("t", switch)
     assert tw.Term.from_config(json.loads(json.dumps(term.get_config()))).get_config() == term.get_config()
+
+
+def test_unknown_length_data_learns_the_epoch_length_for_step_schedules():
+    import tensorflow as tf
+
+    x, y = data(32)
+
+    def batches():
+        for i in range(0, 32, 8):
+            yield x[i : i + 8], {k: val[i : i + 8] for k, val in y.items()}
+
+    signature = (
+        tf.TensorSpec((None, 3), "float32"),
+        {"ya": tf.TensorSpec((None, 1), "float32"), "yb": tf.TensorSpec((None, 1), "float32")},
+    )
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)  # no known length
+    schedule = S.Linear(start=1.0, end=0.0)
+    model = frozen(
+        [
+            tw.Term("a", "mse", output="pred", target="ya"),
+            tw.Term("b", "mse", output="pred", target="yb", weight=schedule, update="step"),
+        ]
+    )
+    h = model.fit(dataset, epochs=3, verbose=0).history
+    # Epoch 0 does not know its length; it is then learned from the optimizer's step count (Keras may
+    # count a last, empty step of a generator), and from epoch 1 on the weight moves within the epoch.
+    steps = float(model._steps_per_epoch)
+    assert steps >= 4
+    expected = [schedule.value(e + (steps - 1) / steps, 3) for e in (1, 2)]
+    np.testing.assert_allclose(h["b_weight"][1:], expected, rtol=1e-5)
+    assert h["b_weight"][1] < schedule.value(1, 3)
+
+
+def test_custom_switches_need_a_hook_and_work_with_one():
+    @W.register
+    @dataclasses.dataclass(frozen=True)
+    class Never(W.Switch):
+        name = "never_example"
+        before: str = "mse"
+        after: str = "mae"
+
+    @W.register
+    @dataclasses.dataclass(frozen=True)
+    class OnOddEpoch(W.Switch):
+        name = "odd_example"
+        before: str = "mse"
+        after: str = "mae"
+
+        def on_epoch_begin(self, state, epoch, horizon):
+            if epoch % 2:
+                state.switch_at(epoch)
+
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `terms\['a'\].loss` must be a switch that overrides one of"
+    ):
+        frozen([tw.Term("a", Never(), output="pred", target="ya")])
+    x, y = data()
+    model = frozen(
+        [
+            tw.Term("a", OnOddEpoch(), output="pred", target="ya"),
+            tw.Term("b", "mse", output="pred", target="yb"),
+        ]
+    )
+    assert model.fit(x, y, epochs=3, verbose=0).history["a_switch_epoch"] == [-1.0, 1.0, 1.0]
+
+
+def test_unregistered_schedules_and_switches_fail_when_declared():
+    @dataclasses.dataclass(frozen=True)
+    class Mine(S.Schedule):
+        name = "mine_unregistered"
+
+        def _at(self, t, xp):
+            return t * 0.0 + 1.0
+
+    with pytest.raises(tw.ConfigurationError, match=r"Argument `schedule` must be of a registered class"):
+        tw.Term("a", "mse", weight=Mine())
+
+
+def test_searched_switch_describes_itself():
+    switch = W.SwitchOnMetric("mse", "mae", monitor="val_a_loss", threshold=tw.Range(0.01, 1.0))
+    assert switch.describe() == "mse -> mae when val_a_loss < a searched value in [0.01, 1] for 1 epoch"
+    assert W.SwitchAt(at=tw.Range(0.1, 0.9, sampling="linear")).describe() == (
+        "mse -> huber at a searched value in [0.1, 0.9] of training"
+    )

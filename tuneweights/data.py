@@ -18,6 +18,18 @@ def targets_of(terms: Sequence[Term]) -> list[str]:
     return sorted({str(t.target) for t in terms})
 
 
+def fit_epochs(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The `epochs` of a `model.fit` call, given by keyword or position (default 1).
+
+    Example:
+        >>> fit_epochs(("x", "y", 32, 10), {}), fit_epochs(("x",), {"epochs": 5}), fit_epochs((), {})
+        (10, 5, 1)
+    """
+    if "epochs" in kwargs:
+        return kwargs["epochs"]
+    return args[3] if len(args) > 3 else 1
+
+
 def has_validation(fit_kwargs: dict[str, Any]) -> bool:
     """Whether `fit` will log ``val_*`` quantities."""
     split = fit_kwargs.get("validation_split") or 0
@@ -86,6 +98,6 @@ def check_fit_arguments(args: tuple[Any, ...], kwargs: dict[str, Any], terms: Se
         check_targets("validation_data", _y_structure(validation[1]), targets)
     elif validation is not None:
         check_targets("validation_data", _dataset_targets(validation), targets)
-    epochs = kwargs.get("epochs", 1)
+    epochs = fit_epochs(args, kwargs)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise v.invalid("epochs", "be an int >= 1", epochs)

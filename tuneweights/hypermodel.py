@@ -77,8 +77,13 @@ class WeightedHyperModel(kt.HyperModel):
 
     @property
     def weights_searched(self) -> bool:
-        """Whether any weight is a hyperparameter."""
+        """Whether any weight or schedule is a hyperparameter."""
         return bool(self.space.searched)
+
+    @property
+    def loss_searched(self) -> bool:
+        """Whether the loss depends on hyperparameters (weights, schedules or switches)."""
+        return bool(self.space.searched or self.space.switched)
 
     def declare_hyperparameters(self, hp: kt.HyperParameters) -> None:
         """Register the weight hyperparameters (keras-tuner calls this first)."""

@@ -46,10 +46,13 @@ def logged_names(terms: Iterable[Term], validation: bool = True, extra: Iterable
         >>> logged_names([Term("a", "mse", metrics=["mae"])], validation=False)
         ['loss', 'unweighted_loss', 'a_loss', 'a_weight', 'a_mae']
     """
+    terms = list(terms)
     names = ["loss", UNWEIGHTED_LOSS]
     for term in terms:
         names += [loss_metric_name(str(term.name)), weight_metric_name(str(term.name))]
-        names += [f"{term.name}_{metric_name(m)}" for m in term.metrics]
+        # Keras prefixes metrics with the output's name only when there are several outputs.
+        prefix = f"{term.name}_" if len(terms) > 1 else ""
+        names += [f"{prefix}{metric_name(m)}" for m in term.metrics]
         if term.switch is not None:
             names.append(switch_metric_name(str(term.name)))
     names += list(extra)
@@ -136,25 +139,27 @@ def _suggestions(terms: Iterable[Term]) -> list[str]:
     return names
 
 
-def check(objective: Any, terms: list[Term], weights_searched: bool, known: list[str] | None) -> None:
+def check(objective: Any, terms: list[Term], loss_searched: bool, known: list[str] | None) -> None:
     """Refuse objectives that cannot rank trials.
 
     Args:
         objective: A resolved objective (see `resolve`).
         terms: The loss terms.
-        weights_searched: Whether any weight is a hyperparameter.
+        loss_searched: Whether the loss depends on hyperparameters (weights,
+            schedules or switches).
         known: The names that will be logged, or None when they cannot be
             known (a custom ``fit``).
 
     Raises:
-        ConfigurationError: an objective on a weighted total while weights
-            are searched, on a weight, or on a name that is never logged.
+        ConfigurationError: an objective on a weighted total while the loss is
+            searched, on a weight, on the loss of a term whose loss switch is
+            searched, or on a name that is never logged.
     """
     if isinstance(objective, kt_objective.DefaultObjective):
         raise v.invalid("objective", f"be given, e.g. one of {_suggestions(terms)}", None)
     for single in _single_objectives(objective):
         name = single.name
-        if weights_searched and name in WEIGHTED_TOTALS:
+        if loss_searched and name in WEIGHTED_TOTALS:
             raise v.invalid(
                 "objective",
                 "not be the weighted total loss while loss weights are searched: "
@@ -164,6 +169,15 @@ def check(objective: Any, terms: list[Term], weights_searched: bool, known: list
                 name,
             )
         base = name[4:] if name.startswith("val_") else name
+        switched = [t.name for t in terms if t.switch is not None and t.switch.searched_fields()]
+        if switched and base in [UNWEIGHTED_LOSS] + [loss_metric_name(str(t)) for t in switched]:
+            raise v.invalid(
+                "objective",
+                f"not include the loss of a term whose loss switch is searched ({switched}): it "
+                "measures a different loss before and after the switch, at an epoch that differs "
+                "between trials. Use another term's loss or a metric",
+                name,
+            )
         if any(base == weight_metric_name(str(t.name)) for t in terms):
             raise v.invalid("objective", "name a loss or metric, not a term's weight", name)
         if known is not None and name not in known:

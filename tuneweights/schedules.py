@@ -600,7 +600,7 @@ class Sigmoid(Schedule):
     """Smooth switch from `start` to `end` centred on `at`.
 
     ``start + (end - start) / (1 + exp(-(t - at) / width))``: halfway at `at`,
-    88% of the way one `width` later. The exponent is clipped to [-60, 60]
+    73% of the way one `width` later, 88% two widths later. The exponent is clipped to [-60, 60]
     (the logistic is flat to within 1e-26 there) so it never overflows.
 
     Args:

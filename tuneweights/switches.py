@@ -27,9 +27,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import keras
+from keras import ops
 
 from tuneweights import _validation as v
 from tuneweights._registry import Registry
@@ -59,8 +61,26 @@ class Switch:
 
     name: ClassVar[str] = ""
     searchable: ClassVar[tuple[str, ...]] = ()
+    #: Whether `on_step` runs inside the compiled train step.
+    tracks_steps: ClassVar[bool] = False
     before: Any
     after: Any
+
+    # A switch decides through these hooks; each gets the term's switch state,
+    # which holds the variables `switched`, `switch_epoch`, `count`, `average`
+    # and `steps` (saved with the model) and `switch_at(epoch)`. They are not
+    # called once the term has switched. A custom switch overrides at least one.
+    def on_epoch_begin(self, state: Any, epoch: int, horizon: int) -> None:
+        """Host side, at the start of every epoch (absolute index)."""
+
+    def on_epoch_end(self, state: Any, epoch: int, logs: Mapping[str, Any]) -> None:
+        """Host side, at the end of every epoch, with its logs."""
+
+    def on_step(self, state: Any, loss: Any, y_true: Any, y_pred: Any, epoch: Any) -> None:
+        """Inside the compiled train step (keras.ops only), when `tracks_steps`.
+
+        `loss` is the first loss's value on the batch; `epoch` a tensor.
+        """
 
     def losses(self) -> tuple[Any, Any]:
         """The two loss objects (names resolved with `keras.losses.get`)."""
@@ -105,6 +125,14 @@ class Switch:
     def describe(self) -> str:
         """A readable one-line description."""
         return f"{_name(self.before)} -> {_name(self.after)}"
+
+    def _value(self, field: str, percent: bool = False) -> str:
+        from tuneweights.terms import Range
+
+        value = getattr(self, field)
+        if isinstance(value, Range):
+            return f"a searched value in [{value.low:g}, {value.high:g}]"
+        return f"{value:.0%}" if percent else f"{value:g}"
 
     def _check_common(self) -> None:
         for argument in ("before", "after"):
@@ -210,8 +238,15 @@ class SwitchAt(Switch):
         t = epoch / horizon if self.unit == "fraction" else epoch
         return bool(t >= self.at)
 
+    def on_epoch_begin(self, state: Any, epoch: int, horizon: int) -> None:
+        if self.active(epoch, horizon):
+            state.switch_at(epoch)
+
     def describe(self) -> str:
-        when = f"{self.at:.0%} of training" if self.unit == "fraction" else f"epoch {self.at:g}"
+        if self.unit == "fraction":
+            when = f"{self._value('at', percent=True)} of training"
+        else:
+            when = f"epoch {self._value('at')}"
         return f"{super().describe()} at {when}"
 
 
@@ -259,12 +294,23 @@ class SwitchOnMetric(Switch):
         """Whether `value` meets the condition."""
         return value < self.threshold if self.mode == "below" else value > self.threshold
 
+    def on_epoch_end(self, state: Any, epoch: int, logs: Mapping[str, Any]) -> None:
+        if self.monitor not in logs:
+            raise v.invalid(
+                f"terms[{state.term!r}].loss.monitor",
+                f"be one of the logged names {sorted(logs)}",
+                self.monitor,
+            )
+        count = float(state.count) + 1.0 if self.crossed(float(logs[self.monitor])) else 0.0
+        state.count.assign(count)
+        if count >= self.patience:
+            state.switch_at(epoch + 1)
+
     def describe(self) -> str:
         sign = "<" if self.mode == "below" else ">"
         epochs = "epoch" if self.patience == 1 else "epochs"
-        return (
-            f"{super().describe()} when {self.monitor} {sign} {self.threshold:g} for {self.patience} {epochs}"
-        )
+        threshold = self._value("threshold")
+        return f"{super().describe()} when {self.monitor} {sign} {threshold} for {self.patience} {epochs}"
 
 
 @register
@@ -274,7 +320,8 @@ class SwitchOnState(Switch):
 
     The quantity is an exponential moving average (bias-corrected) over the
     training steps of either the term's mean absolute error ``|y - y_pred|``
-    (``quantity="mae"``) or its current loss (``quantity="loss"``).
+    (``quantity="mae"``) or its value under the first loss, `before`
+    (``quantity="loss"``).
 
     Args:
         before: Loss used first.
@@ -291,6 +338,7 @@ class SwitchOnState(Switch):
 
     name: ClassVar[str] = "state"
     searchable: ClassVar[tuple[str, ...]] = ("threshold",)
+    tracks_steps: ClassVar[bool] = True
     before: Any = "mse"
     after: Any = "huber"
     threshold: Any = 0.5
@@ -308,6 +356,19 @@ class SwitchOnState(Switch):
             raise v.invalid("momentum", "be in [0, 1)", self.momentum)
         object.__setattr__(self, "momentum", momentum)
 
+    def on_step(self, state: Any, loss: Any, y_true: Any, y_pred: Any, epoch: Any) -> None:
+        if self.quantity == "mae":
+            quantity = ops.mean(ops.abs(ops.cast(y_true, "float32") - ops.cast(y_pred, "float32")))
+        else:
+            quantity = loss
+        state.average.assign(self.momentum * state.average + (1.0 - self.momentum) * quantity)
+        state.steps.assign_add(1.0)
+        running = state.average / (1.0 - self.momentum**state.steps)  # bias-corrected
+        crossed = running < self.threshold if self.mode == "below" else running > self.threshold
+        now = ops.maximum(state.switched, ops.cast(crossed, "float32"))
+        state.switch_epoch.assign(ops.where(now > state.switched, epoch, state.switch_epoch))
+        state.switched.assign(now)
+
     def describe(self) -> str:
         sign = "<" if self.mode == "below" else ">"
-        return f"{super().describe()} when the running {self.quantity} {sign} {self.threshold:g}"
+        return f"{super().describe()} when the running {self.quantity} {sign} {self._value('threshold')}"

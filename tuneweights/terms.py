@@ -239,6 +239,12 @@ class Term:
         object.__setattr__(self, "name", v.check_name("name", name))
         _check_loss(self.loss)
         object.__setattr__(self, "weight", _weight_from(self.weight))
+        # Fail now, not when the first trial is saved: only registered
+        # schedules and switches can be written to the project directory.
+        if isinstance(self.weight, schedule_module.Schedule):
+            schedule_module.serialize(self.weight)
+        if isinstance(self.loss, switch_module.Switch):
+            switch_module.serialize(self.loss)
         v.check_choice("update", self.update, ("epoch", "step"))
         metrics = self.metrics
         if isinstance(metrics, (str, keras.metrics.Metric)) or callable(metrics):

@@ -19,6 +19,7 @@ from tuneweights._io import is_local, replace_atomically, write_json_atomic
 from tuneweights.callbacks import EpochReporter
 from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.oracle import WeightOracle
+from tuneweights.schedules import Schedule
 from tuneweights.terms import Term
 from tuneweights.weighted_model import WeightedModel
 
@@ -73,7 +74,7 @@ class Tuner(kt.Tuner):
         if not isinstance(oracle, kt.Oracle):
             raise v.wrong_type("oracle", "a `keras_tuner.Oracle`", oracle)
         known = None if hypermodel.has_custom_fit() else hypermodel.logged_names(validation=True)
-        _objectives.check(oracle.objective, hypermodel.terms, hypermodel.weights_searched, known)
+        _objectives.check(oracle.objective, hypermodel.terms, hypermodel.loss_searched, known)
         self._optimizer = optimizer
         self.terms, declared = _resolve_terms(hypermodel, optimizer)
         if isinstance(oracle, WeightOracle):
@@ -117,12 +118,12 @@ class Tuner(kt.Tuner):
         # every epoch with `report_epoch` need not return anything.
         hp = trial.hyperparameters
         model = self._try_build(hp)
-        model.horizon = self._horizon(kwargs)
+        model.horizon = self._horizon(args, kwargs)
         if self.executions_per_trial == 1:
             last = resume.restore(self.get_trial_dir(trial.trial_id), model)
             if last is not None:
                 self._continue_after(trial, last, kwargs)
-                if last + 1 >= kwargs.get("epochs", 1):
+                if last + 1 >= data_checks.fit_epochs(args, kwargs):
                     return None  # it had run every epoch; only its end was not recorded
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
         if results is None and any(r.reported for r in self._reporters.get(trial.trial_id, [])):
@@ -153,9 +154,9 @@ class Tuner(kt.Tuner):
         else:
             Stateful.save(self, fname)
 
-    def _horizon(self, fit_kwargs: dict[str, Any]) -> int:
+    def _horizon(self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> int:
         """The planned epochs of a trial: the horizon of its schedules."""
-        return int(fit_kwargs.get("epochs", 1))
+        return data_checks.fit_epochs(fit_args, fit_kwargs)
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> list[Any]:
         checkpoint = _SaveBestEpoch(
@@ -214,8 +215,8 @@ class Tuner(kt.Tuner):
         best = self.oracle.get_best_trials(num_trials)
         return [t for t in best if t.status == "COMPLETED"]
 
-    def get_best_weights(self, num_trials: int = 1) -> list[dict[str, float]]:
-        """Loss weights ``{term: weight}`` of the best completed trials, best first."""
+    def get_best_weights(self, num_trials: int = 1) -> list[dict[str, float | Schedule]]:
+        """Loss weights ``{term: weight or Schedule}`` of the best completed trials, best first."""
         space = self.hypermodel.space  # type: ignore[attr-defined]
         return [space.weights(t.hyperparameters) for t in self._best_completed(num_trials)]
 
@@ -538,7 +539,7 @@ class Hyperband(Tuner):
         self._max_epochs = max_epochs
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
 
-    def _horizon(self, fit_kwargs: dict[str, Any]) -> int:
+    def _horizon(self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> int:
         # Every round of a bracket shares one horizon, so that the weight at
         # an epoch is the same whether a trial ran from 0 or was promoted.
         return self._max_epochs

@@ -18,8 +18,9 @@ from keras import ops
 from keras.src.losses.losses import LossFunctionWrapper
 
 from tuneweights import _validation as v
+from tuneweights.data import fit_epochs
 from tuneweights.schedules import Schedule
-from tuneweights.switches import Switch, SwitchAt, SwitchOnMetric, SwitchOnState
+from tuneweights.switches import Switch
 from tuneweights.terms import Range, ScheduleSearch, Term
 
 try:  # Undo the per-replica scaling of losses under a distribution strategy.
@@ -144,6 +145,13 @@ class _SwitchState(keras.layers.Layer):
         super().__init__(name=f"{term}_switch")
         self.term = term
         self.switch = switch
+        hooks = ("on_epoch_begin", "on_epoch_end", "on_step")
+        if not any(getattr(type(switch), h) is not getattr(Switch, h) for h in hooks):
+            raise v.invalid(
+                f"terms[{term!r}].loss",
+                f"be a switch that overrides one of {list(hooks)} (else it never switches)",
+                type(switch).__name__,
+            )
         self.before, self.after = (_as_loss_fn(loss, term) for loss in switch.losses())
 
         def scalar(name: str, value: float) -> keras.Variable:
@@ -160,48 +168,25 @@ class _SwitchState(keras.layers.Layer):
     def loss(self, y_true: Any, y_pred: Any, sample_weight: Any, epoch: Any, training: bool) -> Any:
         first = ops.cast(self.before(y_true, y_pred, sample_weight), "float32")
         second = ops.cast(self.after(y_true, y_pred, sample_weight), "float32")
-        if training and isinstance(self.switch, SwitchOnState):
-            self._track(first, y_true, y_pred, epoch)
+        if training and self.switch.tracks_steps:
+            self.switch.on_step(self, first, y_true, y_pred, epoch)
         return ops.where(self.switched > 0.5, second, first)
 
-    def _track(self, loss: Any, y_true: Any, y_pred: Any, epoch: Any) -> None:
-        switch = self.switch
-        assert isinstance(switch, SwitchOnState)
-        if switch.quantity == "mae":
-            quantity = ops.mean(ops.abs(ops.cast(y_true, "float32") - ops.cast(y_pred, "float32")))
-        else:
-            quantity = loss
-        momentum = switch.momentum
-        self.average.assign(momentum * self.average + (1.0 - momentum) * quantity)
-        self.steps.assign_add(1.0)
-        running = self.average / (1.0 - momentum**self.steps)  # bias-corrected
-        crossed = running < switch.threshold if switch.mode == "below" else running > switch.threshold
-        now = ops.maximum(self.switched, ops.cast(crossed, "float32"))
-        self.switch_epoch.assign(ops.where(now > self.switched, epoch, self.switch_epoch))
-        self.switched.assign(now)
-
     def begin_epoch(self, epoch: int, horizon: int) -> None:
-        if isinstance(self.switch, SwitchAt) and self.switch.active(epoch, horizon):
-            self._switch_at(epoch)
+        if not self.done():
+            self.switch.on_epoch_begin(self, epoch, horizon)
 
     def end_epoch(self, epoch: int, logs: Mapping[str, Any] | None) -> None:
-        switch = self.switch
-        if not isinstance(switch, SwitchOnMetric) or float(self.switched) > 0.5:
-            return
-        logs = logs or {}
-        if switch.monitor not in logs:
-            raise v.invalid(
-                f"terms[{self.term!r}].loss.monitor",
-                f"be one of the logged names {sorted(logs)}",
-                switch.monitor,
-            )
-        count = float(self.count) + 1.0 if switch.crossed(float(logs[switch.monitor])) else 0.0
-        self.count.assign(count)
-        if count >= switch.patience:
-            self._switch_at(epoch + 1)
+        if not self.done():
+            self.switch.on_epoch_end(self, epoch, logs or {})
 
-    def _switch_at(self, epoch: int) -> None:
-        if float(self.switched) < 0.5:
+    def done(self) -> bool:
+        """Whether the term uses its second loss already (a switch is final)."""
+        return float(self.switched) > 0.5
+
+    def switch_at(self, epoch: int) -> None:
+        """Use the second loss from `epoch` on (host side)."""
+        if not self.done():
             self.switched.assign(1.0)
             self.switch_epoch.assign(float(epoch))
 
@@ -220,7 +205,12 @@ class _Clock(keras.callbacks.Callback):
         self._weighted.begin_epoch(epoch)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self._weighted.end_epoch(epoch, logs)
+        model = self._weighted
+        if float(model._steps_per_epoch) == 0:
+            # Data of unknown length: learn the epoch's length from the first
+            # one, so that per-step schedules move within the later epochs.
+            model._steps_per_epoch.assign(model._steps_done())
+        model.end_epoch(epoch, logs)
 
 
 class WeightedModel(keras.Model):
@@ -293,7 +283,9 @@ class WeightedModel(keras.Model):
             )
         }
         self._epoch = keras.Variable(0.0, trainable=False, name="epoch", dtype="float32")
-        self._step_in_epoch = keras.Variable(0.0, trainable=False, name="step_in_epoch", dtype="float32")
+        # The optimizer's step count when the epoch began: the step within the
+        # epoch is derived from it inside the train step.
+        self._epoch_start = keras.Variable(0.0, trainable=False, name="epoch_start", dtype="float32")
         self._steps_per_epoch = keras.Variable(0.0, trainable=False, name="steps_per_epoch", dtype="float32")
         self._traced_horizon: int | None = None
         self._term_losses = _TermLosses(names)
@@ -323,7 +315,7 @@ class WeightedModel(keras.Model):
         """Set the weights of some terms; takes effect at the next step.
 
         A scheduled term's weight is set again by its schedule at the next
-        epoch.
+        epoch, or at the next step with ``update="step"``.
         """
         for name, value in weights.items():
             self.weight_variable(name).assign(v.check_non_negative(f"weights[{name!r}]", value))
@@ -336,11 +328,16 @@ class WeightedModel(keras.Model):
         """Set the weights and epoch-based switches for `epoch` (absolute)."""
         horizon = self._horizon()
         self._epoch.assign(float(epoch))
-        self._step_in_epoch.assign(0.0)
+        if self.optimizer is not None:
+            self._epoch_start.assign(float(self.optimizer.iterations))
         for i, schedule in self._schedules.items():
             self._weight_vars[i].assign(schedule.value(epoch, horizon))
         for state in self._switch_states:
             state.begin_epoch(epoch, horizon)
+
+    def _steps_done(self) -> Any:
+        """Training steps taken in the current epoch (a tensor)."""
+        return ops.cast(self.optimizer.iterations, "float32") - self._epoch_start
 
     def end_epoch(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         """Let metric-triggered switches look at the epoch's logs."""
@@ -351,7 +348,7 @@ class WeightedModel(keras.Model):
         """Keras's `fit`; schedules and switches follow the absolute epoch."""
         if not (self._schedules or self._switch_states):
             return super().fit(*args, **kwargs)
-        epochs = kwargs.get("epochs", args[3] if len(args) > 3 else 1)
+        epochs = fit_epochs(args, kwargs)
         horizon = int(self.horizon or epochs)
         if self._per_step and self._traced_horizon not in (None, horizon):
             self.train_function = None  # the horizon is a constant of the traced step
@@ -425,7 +422,7 @@ class WeightedModel(keras.Model):
         targets = self._per_term(y, "y")
         weights = self._per_term(sample_weight, "sample_weight")
         if training and self._per_step:
-            time = self._epoch + ops.divide_no_nan(self._step_in_epoch, self._steps_per_epoch)
+            time = self._epoch + ops.divide_no_nan(self._steps_done(), self._steps_per_epoch)
         total = None
         plain = []
         for i, term in enumerate(self.terms):
@@ -443,8 +440,6 @@ class WeightedModel(keras.Model):
             plain.append(unscale_loss_for_distribution(value))
             weighted = ops.multiply(weight, value)
             total = weighted if total is None else total + weighted
-        if training and self._per_step:
-            self._step_in_epoch.assign_add(1.0)
         self._term_losses.update_state(plain, ops.shape(next(iter(y_pred.values())))[0])
         for extra in self.losses:
             total = total + ops.sum(ops.cast(extra, "float32"))

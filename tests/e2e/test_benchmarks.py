@@ -27,5 +27,13 @@ def test_overhead_quick_mode_prints_a_table_and_headline():
     lines = result.stdout.strip().splitlines()
     assert re.fullmatch(r"headline: overhead=[+-]\d+\.\d% \(goal: within 3% of plain model\.fit\)", lines[-1])
     table = "\n".join(lines)
-    for variant in ("plain", "tuneweights-fixed", "tuneweights-callback", "gradienttape-loop"):
+    variants = (
+        "plain",
+        "tuneweights-fixed",
+        "tuneweights-callback",
+        "tuneweights-schedule-epoch",
+        "tuneweights-schedule-step",
+        "gradienttape-loop",
+    )
+    for variant in variants:
         assert re.search(rf"^{variant}\s+\d", table, re.M), variant

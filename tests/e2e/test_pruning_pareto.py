@@ -22,8 +22,16 @@ def search(tuner, data, epochs=EPOCHS):
 @pytest.mark.parametrize("strategy", [tw.RandomSearch, tw.BayesianOptimization])
 def test_median_pruning_stops_bad_trials_early(tmp_path, data, strategy):
     kwargs = {"num_initial_points": 3} if strategy is tw.BayesianOptimization else {}
-    tuner = strategy(TwoSources(), objective="val_a_loss", max_trials=8, seed=3, directory=str(tmp_path),
-                     project_name="p", pruner=tw.pruners.MedianStopping(warmup=1, min_trials=2), **kwargs)
+    tuner = strategy(
+        TwoSources(),
+        objective="val_a_loss",
+        max_trials=8,
+        seed=3,
+        directory=str(tmp_path),
+        project_name="p",
+        pruner=tw.pruners.MedianStopping(warmup=1, min_trials=2),
+        **kwargs,
+    )
     trials = search(tuner, data)
     pruned = tuner.oracle.pruned
     assert pruned, "expected at least one pruned trial"
@@ -41,12 +49,20 @@ def test_median_pruning_stops_bad_trials_early(tmp_path, data, strategy):
 
 def test_hyperband_with_a_pruner_is_refused(tmp_path):
     with pytest.raises(tw.ConfigurationError, match=r"Argument `pruner` must be left out with Hyperband"):
-        tw.Hyperband(TwoSources(), objective="val_a_loss", max_epochs=4, pruner="median", directory=str(tmp_path))
+        tw.Hyperband(
+            TwoSources(), objective="val_a_loss", max_epochs=4, pruner="median", directory=str(tmp_path)
+        )
 
 
 def test_pareto_front_of_two_objectives(tmp_path, data):
-    tuner = tw.RandomSearch(TwoSources(), objective=["val_a_loss", "val_b_loss"], max_trials=6, seed=5,
-                            directory=str(tmp_path), project_name="p")
+    tuner = tw.RandomSearch(
+        TwoSources(),
+        objective=["val_a_loss", "val_b_loss"],
+        max_trials=6,
+        seed=5,
+        directory=str(tmp_path),
+        project_name="p",
+    )
     trials = search(tuner, data)
     front = tuner.get_pareto_front()
     directions = {"val_a_loss": "min", "val_b_loss": "min"}
@@ -54,11 +70,15 @@ def test_pareto_front_of_two_objectives(tmp_path, data):
     ids = {row["trial_id"] for row in front}
     points = {}
     for trial in trials:
-        values = {name: [o.mean() for o in trial.metrics.get_history(name) if o.step == trial.best_step][0]
-                  for name in directions}
+        values = {
+            name: [o.mean() for o in trial.metrics.get_history(name) if o.step == trial.best_step][0]
+            for name in directions
+        }
         points[trial.trial_id] = values
     for trial_id, values in points.items():
-        dominated = any(pareto.dominates(other, values, directions) for o, other in points.items() if o != trial_id)
+        dominated = any(
+            pareto.dominates(other, values, directions) for o, other in points.items() if o != trial_id
+        )
         assert (trial_id in ids) == (not dominated)
     a_values = [row["values"]["val_a_loss"] for row in front]
     assert a_values == sorted(a_values)
@@ -66,10 +86,13 @@ def test_pareto_front_of_two_objectives(tmp_path, data):
 
 
 def test_pareto_front_needs_objectives_for_a_single_objective_search(tmp_path, data):
-    tuner = tw.RandomSearch(TwoSources(), objective="val_a_loss", max_trials=2, directory=str(tmp_path),
-                            project_name="p")
+    tuner = tw.RandomSearch(
+        TwoSources(), objective="val_a_loss", max_trials=2, directory=str(tmp_path), project_name="p"
+    )
     search(tuner, data, epochs=1)
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `objectives` must be given \(two or more names\)"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `objectives` must be given \(two or more names\)"
+    ):
         tuner.get_pareto_front()
     assert len(tuner.get_pareto_front(["val_a_loss", "val_b_loss"])) >= 1
 
@@ -81,8 +104,13 @@ def test_custom_fit_returning_a_dict_with_a_multi_objective(tmp_path, data):
             logs = model.evaluate(*validation_data, verbose=0, return_dict=True)
             return {"val_a_loss": logs["a_loss"], "val_b_loss": logs["b_loss"]}
 
-    tuner = tw.RandomSearch(ReturnsDict(), objective=["val_a_loss", "val_b_loss"], max_trials=2,
-                            directory=str(tmp_path), project_name="p")
+    tuner = tw.RandomSearch(
+        ReturnsDict(),
+        objective=["val_a_loss", "val_b_loss"],
+        max_trials=2,
+        directory=str(tmp_path),
+        project_name="p",
+    )
     trials = search(tuner, data)
     for trial in trials:
         a = trial.metrics.get_best_value("val_a_loss")
