@@ -9,8 +9,14 @@ initial weights and optimizer (Adam):
 * ``tuneweights-fixed``: the base model wrapped in `tuneweights.WeightedModel`
   with the same two terms and weights, trained with ``model.fit``.
 * ``tuneweights-callback``: as above, plus a callback that assigns new weights
-  with ``model.assign_term_weights`` at every epoch begin (stands in for
-  weight schedules).
+  with ``model.assign_term_weights`` at every epoch begin (a hand-made
+  schedule).
+* ``tuneweights-schedule-epoch``: the weight of "b" is a
+  ``tuneweights.schedules.Cosine`` from 0.3 to 0.03 over the whole benchmark
+  (``model.horizon``: warm-up plus timed epochs), recomputed at every epoch
+  begin (``Term(update="epoch")``).
+* ``tuneweights-schedule-step``: the same schedule with ``update="step"``:
+  recomputed inside the compiled train step at every step.
 * ``gradienttape-loop``: the hand-written recipe of a custom
   ``HyperModel.fit``: a Python loop over the batches calling a
   ``@tf.function`` step (``tf.GradientTape``, weighted loss, Adam), then
@@ -23,7 +29,10 @@ interleaved epoch by epoch in an order rotated each round, so that load on a
 shared machine hits all variants alike. One epoch is one call of
 ``model.fit(data, epochs=1, verbose=0, shuffle=False)`` (or one pass of the
 loop) on a prebuilt ``tf.data.Dataset``, timed with `time.perf_counter` (wall)
-and `time.process_time` (CPU of all the process's threads).
+and `time.process_time` (CPU of all the process's threads). The scheduled
+variants number their epochs on (``initial_epoch=k, epochs=k + 1``) so that
+their schedules move through the horizon; after the run, each is checked to
+have ended at the schedule's value for its last epoch (or step).
 
 Reported per variant: the median wall time of an epoch and of a step; ``vs
 plain``, the median over rounds of (the variant's median epoch in the round /
@@ -90,6 +99,7 @@ class Variant:
     wall: list[list[float]] = dataclasses.field(default_factory=list)
     cpu: list[list[float]] = dataclasses.field(default_factory=list)
     warm_traces: int = 0
+    check: Callable[[], None] | None = None
 
     def warm_up(self) -> None:
         """One untimed epoch: tracing, optimizer slots, dataset pipeline."""
@@ -152,6 +162,11 @@ def fit_variant(name: str, model: keras.Model, data: tf.data.Dataset, callbacks:
     return Variant(name, run_epoch, lambda: counter.count)
 
 
+def horizon(cfg: Config) -> int:
+    """Epochs each variant trains: one warm-up, then `rounds` x `epochs`."""
+    return 1 + cfg.rounds * cfg.epochs
+
+
 def plain_variant(cfg: Config, data: tf.data.Dataset) -> Variant:
     model = build_base(cfg)
     model.compile(optimizer=keras.optimizers.Adam(), loss={"a": "mse", "b": "mse"}, loss_weights=WEIGHTS)
@@ -183,6 +198,48 @@ def fixed_variant(cfg: Config, data: tf.data.Dataset) -> Variant:
 
 def callback_variant(cfg: Config, data: tf.data.Dataset) -> Variant:
     return fit_variant("tuneweights-callback", weighted_model(cfg), data, [AssignEachEpoch()])
+
+
+SCHEDULE = tuneweights.schedules.Cosine(start=WEIGHTS["b"], end=0.1 * WEIGHTS["b"])
+
+
+def schedule_variant(cfg: Config, data: tf.data.Dataset, update: str) -> Variant:
+    """Term "b" follows `SCHEDULE` over `horizon(cfg)` epochs, updated per epoch or per step."""
+    terms = [
+        Term("a", "mse", output="a", weight=WEIGHTS["a"]),
+        Term("b", "mse", output="b", weight=SCHEDULE, update=update),
+    ]
+    model = tuneweights.WeightedModel(build_base(cfg), terms)
+    model.compile(optimizer=keras.optimizers.Adam())
+    model.horizon = horizon(cfg)  # fixed: a horizon that changed between calls would retrace the step
+    counter = TraceCounter(model.train_step)
+    model.train_step = counter
+    done = [0]
+
+    def run_epoch() -> None:
+        model.fit(data, initial_epoch=done[0], epochs=done[0] + 1, verbose=0, shuffle=False)
+        done[0] += 1
+
+    def check() -> None:
+        # The weight holds the value of the last epoch begin, or of the last step.
+        steps = -(-cfg.samples // cfg.batch_size)
+        last = done[0] - 1 + ((steps - 1) / steps if update == "step" else 0.0)
+        expected = SCHEDULE.value(last, horizon(cfg))
+        weight = model.term_weights()["b"]
+        if done[0] != horizon(cfg) or not np.isclose(weight, expected, rtol=1e-4):
+            raise RuntimeError(
+                f"{update} schedule: weight {weight} after {done[0]} epochs, expected {expected}"
+            )
+
+    return Variant(f"tuneweights-schedule-{update}", run_epoch, lambda: counter.count, check=check)
+
+
+def schedule_epoch_variant(cfg: Config, data: tf.data.Dataset) -> Variant:
+    return schedule_variant(cfg, data, "epoch")
+
+
+def schedule_step_variant(cfg: Config, data: tf.data.Dataset) -> Variant:
+    return schedule_variant(cfg, data, "step")
 
 
 def tape_variant(cfg: Config, data: tf.data.Dataset) -> Variant:
@@ -221,6 +278,8 @@ BUILDERS: list[Callable[[Config, tf.data.Dataset], Variant]] = [
     plain_variant,
     fixed_variant,
     callback_variant,
+    schedule_epoch_variant,
+    schedule_step_variant,
     tape_variant,
 ]
 
@@ -258,7 +317,7 @@ def report(variants: list[Variant], cfg: Config) -> None:
         f"{cfg.rounds} rounds x {cfg.epochs} epochs, TF {tf.__version__}, Keras {keras.__version__}"
     )
     columns = ("variant", "ms/epoch", "us/step", "vs plain", "rounds lo-hi", "cpu ms", "cpu vs", "retraces")
-    widths = (-22, 9, 8, 9, 13, 8, 7, 9)
+    widths = (-26, 9, 8, 9, 13, 8, 7, 9)
     print(format_row(columns, widths))
     headline = 0.0
     for variant in variants:
@@ -285,7 +344,7 @@ def format_row(cells: tuple[str, ...], widths: tuple[int, ...]) -> str:
     return " ".join(f"{c:<{-w}}" if w < 0 else f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))
 
 
-QUICK = Config(samples=2048, rounds=3, epochs=2)
+QUICK = Config(samples=1024, rounds=3, epochs=2)
 
 
 def parse_config(argv: list[str] | None = None) -> Config:
@@ -318,6 +377,9 @@ def main(argv: list[str] | None = None) -> None:
     data = make_dataset(cfg)
     variants = [build(cfg, data) for build in BUILDERS]
     measure(variants, cfg)
+    for variant in variants:
+        if variant.check is not None:
+            variant.check()
     report(variants, cfg)
 
 

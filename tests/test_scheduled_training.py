@@ -397,3 +397,13 @@ def test_searched_switch_describes_itself():
     assert W.SwitchAt(at=tw.Range(0.1, 0.9, sampling="linear")).describe() == (
         "mse -> huber at a searched value in [0.1, 0.9] of training"
     )
+
+
+def test_given_weights_replace_searched_schedules():
+    terms = [
+        tw.Term("a", "mse", output="pred"),
+        tw.Term("b", "mae", output="pred", weight=tw.ScheduleSearch()),
+    ]
+    model = tw.WeightedModel(linear_base(), terms, weights={"b": S.Step(2.0, 0.0)})
+    assert model.term_weights() == {"a": 1.0, "b": 2.0}
+    assert tw.WeightedModel(linear_base(), terms, weights={"b": 0.5}).term_weights()["b"] == 0.5

@@ -258,13 +258,19 @@ class WeightedModel(keras.Model):
         self._output_names = output_names(base)
         self.terms = [t.resolve(self._output_names) for t in terms]
         names = [t.name for t in self.terms]
-        initial = {t.name: _concrete_weight(t) for t in self.terms}
-        for name, value in (weights or {}).items():
-            if name not in initial:
-                raise v.invalid("weights", f"name only the terms {names}", dict(weights or {}))
-            initial[name] = (
-                value if isinstance(value, Schedule) else v.check_non_negative(f"weights[{name!r}]", value)
-            )
+        overrides = dict(weights or {})
+        unknown = [name for name in overrides if name not in names]
+        if unknown:
+            raise v.invalid("weights", f"name only the terms {names}", overrides)
+        initial = {}
+        for term in self.terms:
+            value = overrides.get(term.name)
+            if value is None:
+                initial[term.name] = _concrete_weight(term)
+            elif isinstance(value, Schedule):
+                initial[term.name] = value
+            else:
+                initial[term.name] = v.check_non_negative(f"weights[{term.name!r}]", value)
         self.horizon: int | None = None
         self._schedules = {i: w for i, w in enumerate(initial[n] for n in names) if isinstance(w, Schedule)}
         self._per_step = {i for i in self._schedules if self.terms[i].update == "step"}
