@@ -240,3 +240,26 @@ def test_hyperband_refuses_a_pruner(tmp_path):
     inner = kt.oracles.HyperbandOracle(kt.Objective("val_a_loss", "min"), max_epochs=9)
     with pytest.raises(tw.ConfigurationError, match=r"Argument `pruner` must be left out with Hyperband"):
         WeightOracle(inner, WeightSpace(TERMS), pruner="median")
+
+
+def test_reload_reconciles_a_crash_between_trial_and_oracle_writes(tmp_path):
+    oracle = wrapped(tmp_path)
+    finish(oracle, [1.0])
+    ended = oracle.create_trial("t0")  # ran to its end; killed after its trial.json, before oracle.json
+    oracle.update_trial(ended.trial_id, {"val_a_loss": 0.5}, step=0)
+    oracle.save()
+    ended.status = "COMPLETED"
+    oracle.wrapped.score_trial(ended)
+    oracle.wrapped._save_trial(ended)
+    orphan = kt.engine.trial.Trial(
+        oracle.get_space(), trial_id="9", status="RUNNING"
+    )  # new, oracle.json not saved
+    oracle.wrapped._save_trial(orphan)
+
+    again = wrapped(tmp_path)
+    again.reload()
+    inner = again.wrapped
+    assert ended.trial_id not in inner._retry_queue and ended.trial_id in inner.end_order
+    assert inner._run_times[ended.trial_id] == 1
+    assert inner._retry_queue == ["9"]  # the orphan will run; nothing ends twice
+    assert again.create_trial("t0").trial_id == "9"

@@ -43,8 +43,8 @@ def logged_names(terms: Iterable[Term], validation: bool = True, extra: Iterable
     """Every name a `WeightedModel` with these terms logs each epoch.
 
     Example:
-        >>> logged_names([Term("a", "mse", metrics=["mae"])], validation=False)
-        ['loss', 'unweighted_loss', 'a_loss', 'a_weight', 'a_mae']
+        >>> logged_names([Term("a", "mse", metrics=["mae"]), Term("b", "mse")], validation=False)
+        ['loss', 'unweighted_loss', 'a_loss', 'a_weight', 'a_mae', 'b_loss', 'b_weight']
     """
     terms = list(terms)
     names = ["loss", UNWEIGHTED_LOSS]

@@ -136,6 +136,8 @@ class WeightOracle(kt.Oracle):
             self.starts[trial.trial_id] = starts
             if starts > 1 or trial.metrics.metrics:
                 self._rewind(trial)
+            else:  # a new trial: whatever a resume file says belongs to an older one
+                resume.clear(self.wrapped._get_trial_dir(trial.trial_id))
             self._save_own_state()  # counts this start before any training
             return trial
 
@@ -275,6 +277,31 @@ class WeightOracle(kt.Oracle):
             with open(path) as f:
                 self.set_state(json.load(f))
         self.wrapped.reload()
+        self._reconcile()
+
+    def _reconcile(self) -> None:
+        """Make ``oracle.json`` agree with the trial files after a crash between two writes.
+
+        keras-tuner writes a trial's file, then its own state: a process
+        killed in between leaves a trial that ended but is still queued to run
+        again, or a new trial that nothing will ever run. The trial files are
+        the later record, so they win.
+        """
+        inner = self.wrapped
+        queued = set(inner._retry_queue)
+        for trial_id, trial in inner.trials.items():
+            if trial.status in (trial_module.TrialStatus.COMPLETED, trial_module.TrialStatus.FAILED):
+                inner._retry_queue = [t for t in inner._retry_queue if t != trial_id]
+                if trial_id not in inner.end_order:
+                    inner.end_order.append(trial_id)
+                inner._run_times[trial_id] = max(1, inner._run_times[trial_id])
+                self.starts.pop(trial_id, None)
+            elif trial_id not in queued:
+                inner._retry_queue.append(trial_id)  # RUNNING, or INVALID awaiting its retry
+            if trial_id not in inner.start_order:
+                inner.start_order.append(trial_id)
+            if inner._id_to_hash[trial_id] is None:
+                inner._record_values(trial)
 
 
 def _write_atomically(oracle: kt.Oracle) -> None:

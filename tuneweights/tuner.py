@@ -18,7 +18,7 @@ from tuneweights import pareto, resume
 from tuneweights._io import is_local, replace_atomically, write_json_atomic
 from tuneweights.callbacks import EpochReporter
 from tuneweights.hypermodel import WeightedHyperModel
-from tuneweights.oracle import WeightOracle
+from tuneweights.oracle import DIVERGED, WeightOracle
 from tuneweights.schedules import Schedule
 from tuneweights.terms import Term
 from tuneweights.weighted_model import WeightedModel
@@ -106,6 +106,11 @@ class Tuner(kt.Tuner):
                         f"be given (or `validation_split`) when the objective is `{name}`",
                         None,
                     )
+        if not self._is_worker():
+            # keras-tuner decides to reload a project from the tuner's own file,
+            # which it first writes after a trial: a search killed during its
+            # first trial would otherwise start over and mix with its files.
+            self.save()
         super().search(*fit_args, **fit_kwargs)
 
     def _build_hypermodel(self, hp: kt.HyperParameters) -> WeightedModel:
@@ -183,6 +188,14 @@ class Tuner(kt.Tuner):
             if reporter.stop_requested:
                 break
         return results
+
+    def _try_run_and_update_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> None:
+        super()._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
+        message = str(trial.message or "")
+        if trial.status == "FAILED" and f"{DIVERGED}:" in message:
+            # keras-tuner records the traceback; keep the reason, which the
+            # oracle also reads to leave divergence out of its failure count.
+            trial.message = message[message.index(f"{DIVERGED}:") :].strip()
 
     def _run_and_update_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> None:
         self._reporters[trial.trial_id] = []

@@ -176,3 +176,37 @@ def test_a_changed_hyperparameter_is_refused_on_resume(tmp_path, data):
             Narrower(), objective="val_a_loss", max_trials=2, directory=str(tmp_path), project_name="p"
         )
     assert sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "p").rglob("*")) == before
+
+
+class StopBeforeEpoch2(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        BEGUN.append(epoch)
+        if epoch == 2 and CRASHING["first"]:
+            raise KeyboardInterrupt
+
+
+def test_a_search_killed_in_its_first_trial_resumes_it(tmp_path, data):
+    x, y = data
+
+    def script():
+        tuner = tw.RandomSearch(
+            TwoSources(),
+            objective="val_a_loss",
+            max_trials=2,
+            seed=9,
+            directory=str(tmp_path),
+            project_name="first",
+        )
+        tuner.search(x, y, validation_data=(x, y), epochs=4, verbose=0, callbacks=[StopBeforeEpoch2()])
+        return tuner
+
+    CRASHING["first"] = True
+    with pytest.raises(KeyboardInterrupt):
+        script()
+    CRASHING["first"] = False
+    BEGUN.clear()
+    tuner = script()
+    assert BEGUN[:2] == [2, 3]  # the project was reloaded and trial 0 went on after epoch 1
+    for trial in tuner.oracle.trials.values():
+        assert trial.status == "COMPLETED"
+        assert [o.step for o in trial.metrics.get_history("val_a_loss")] == [0, 1, 2, 3]
