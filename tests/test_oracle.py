@@ -263,3 +263,15 @@ def test_reload_reconciles_a_crash_between_trial_and_oracle_writes(tmp_path):
     assert inner._run_times[ended.trial_id] == 1
     assert inner._retry_queue == ["9"]  # the orphan will run; nothing ends twice
     assert again.create_trial("t0").trial_id == "9"
+
+
+def test_nothing_is_recorded_after_the_pruning_epoch(tmp_path):
+    oracle = pruning(tmp_path)
+    finish(oracle, [1.0, 0.5])
+    finish(oracle, [1.0, 0.6])
+    trial = oracle.create_trial("t0")
+    oracle.update_trial(trial.trial_id, {"val_a_loss": 3.0}, step=0)
+    assert oracle.update_trial(trial.trial_id, {"val_a_loss": 2.0}, step=1).status == "STOPPED"
+    # a run taken up again after a crash reports the next epoch: it is not recorded
+    assert oracle.update_trial(trial.trial_id, {"val_a_loss": 0.1}, step=2).status == "STOPPED"
+    assert [o.step for o in oracle.get_trial(trial.trial_id).metrics.get_history("val_a_loss")] == [0, 1]

@@ -169,6 +169,10 @@ class WeightOracle(kt.Oracle):
 
     @kt.synchronized
     def update_trial(self, trial_id: str, metrics: dict[str, Any], step: int = 0) -> Any:
+        if trial_id in self.pruned and step > self.pruned[trial_id]:
+            # Pruned already (a run taken up again after a crash went one epoch
+            # further): nothing after the pruning epoch is recorded.
+            return self._stopped(self.wrapped.get_trial(trial_id))
         cleaned = dict(metrics)
         for name, direction in _directions(self.wrapped.objective).items():
             if name in cleaned:
@@ -181,6 +185,10 @@ class WeightOracle(kt.Oracle):
         if trial_id not in self.pruned:
             self.pruned[trial_id] = int(step)
             self._save_own_state()  # as the chief of a distributed search, nobody else saves it
+        return self._stopped(trial)
+
+    @staticmethod
+    def _stopped(trial: Any) -> Any:
         stopped = copy.copy(trial)  # the record stays RUNNING until the trial ends
         stopped.status = trial_module.TrialStatus.STOPPED
         return stopped
