@@ -4,34 +4,19 @@ Its numbers are not checked here: the fast mode trains for a few seconds, and
 the result of the full benchmark is recorded in benchmarks/README.md.
 """
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
+from tests.e2e.scripts import run_script
+
 pytestmark = pytest.mark.slow
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NUMBER = r"(-?\d+\.\d|-?inf)"
 
 
 def test_schedule_b_fast_mode_prints_tables_and_headline(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(ROOT, "benchmarks", "schedule_b.py"),
-            "--fast",
-            "--directory",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.strip().splitlines()
+    lines = run_script("benchmarks/schedule_b.py", "--fast", "--directory", str(tmp_path))
     assert re.fullmatch(
         rf"headline: schedule_gap={NUMBER} SE \(goal: best searched schedule beats the best constant by > 3 standard errors\)",
         lines[-1],

@@ -4,35 +4,20 @@ Its numbers are not checked here: the fast mode trains a few epochs, and the
 result of the full benchmark is recorded in docs/pruning.md.
 """
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
+from tests.e2e.scripts import run_script
+
 pytestmark = pytest.mark.slow
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MSE = r"\d+\.\d{4}"
 DIFF = r"[+-]\d+\.\d{4}"
 
 
 def test_pruning_fast_mode_prints_a_table_and_headline(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            os.path.join(ROOT, "benchmarks", "pruning.py"),
-            "--fast",
-            "--directory",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.strip().splitlines()
+    lines = run_script("benchmarks/pruning.py", "--fast", "--directory", str(tmp_path), timeout=600)
     assert re.fullmatch(
         r"headline: pruning_epoch_saving=-?\d+\.\d% \(goal: at least 40% fewer epochs for a best result within noise\)",
         lines[-1],
