@@ -49,3 +49,21 @@ def data():
 @pytest.fixture
 def hypermodel():
     return TwoSources()
+
+
+# A linear model with a known kernel, for losses in closed form.
+def linear_base(kernel=(1.0, -2.0, 0.5)):
+    inputs = keras.Input((3,))
+    layer = keras.layers.Dense(1, use_bias=False, name="pred")
+    model = keras.Model(inputs, layer(inputs))
+    layer.set_weights([np.asarray(kernel, dtype="float32")[:, None]])
+    return model
+
+
+def linear_data(n=10, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    return x, {
+        "ya": rng.normal(size=(n, 1)).astype("float32"),
+        "yb": rng.normal(size=(n, 1)).astype("float32"),
+    }

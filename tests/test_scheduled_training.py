@@ -9,25 +9,13 @@ import numpy as np
 import pytest
 
 import tuneweights as tw
+from tests.conftest import linear_base, linear_data
 from tuneweights import schedules as S
 from tuneweights import switches as W
 
 
-def linear_base():
-    inputs = keras.Input((3,))
-    layer = keras.layers.Dense(1, use_bias=False, name="pred")
-    model = keras.Model(inputs, layer(inputs))
-    layer.set_weights([np.array([[1.0], [-2.0], [0.5]], dtype="float32")])
-    return model
-
-
 def data(n=32, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 3)).astype("float32")
-    return x, {
-        "ya": rng.normal(size=(n, 1)).astype("float32"),
-        "yb": rng.normal(size=(n, 1)).astype("float32"),
-    }
+    return linear_data(n, seed)
 
 
 def frozen(terms):

@@ -3,25 +3,8 @@ import numpy as np
 import pytest
 
 import tuneweights as tw
+from tests.conftest import linear_base, linear_data
 from tuneweights.weighted_model import compile_weighted, output_names
-
-
-def linear_base(kernel=(1.0, -2.0, 0.5)):
-    inputs = keras.Input((3,))
-    layer = keras.layers.Dense(1, use_bias=False, name="pred")
-    model = keras.Model(inputs, layer(inputs))
-    layer.set_weights([np.asarray(kernel, dtype="float32")[:, None]])
-    return model
-
-
-def linear_data(n=10, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 3)).astype("float32")
-    return x, {
-        "ya": rng.normal(size=(n, 1)).astype("float32"),
-        "yb": rng.normal(size=(n, 1)).astype("float32"),
-    }
-
 
 TERMS = [
     tw.Term("a", "mse", output="pred", target="ya"),

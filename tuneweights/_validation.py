@@ -72,6 +72,18 @@ def check_name(argument: str, value: Any) -> str:
     return value
 
 
+def check_int(argument: str, value: Any, minimum: int) -> int:
+    """An int (not a bool) >= `minimum`.
+
+    Example:
+        >>> check_int("epochs", 3, 1)
+        3
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise invalid(argument, f"be an int >= {minimum}", value)
+    return value
+
+
 def check_positive(argument: str, value: Any) -> float:
     """A finite number > 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

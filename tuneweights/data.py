@@ -99,5 +99,4 @@ def check_fit_arguments(args: tuple[Any, ...], kwargs: dict[str, Any], terms: Se
     elif validation is not None:
         check_targets("validation_data", _dataset_targets(validation), targets)
     epochs = fit_epochs(args, kwargs)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise v.invalid("epochs", "be an int >= 1", epochs)
+    v.check_int("epochs", epochs, 1)

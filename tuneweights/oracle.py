@@ -101,8 +101,7 @@ class WeightOracle(kt.Oracle):
         object.__setattr__(self, "wrapped", oracle)
         object.__setattr__(self, "space", space)
         object.__setattr__(self, "pruner", None if pruner is None else pruners.get(pruner))
-        if isinstance(max_restarts, bool) or not isinstance(max_restarts, int) or max_restarts < 0:
-            raise v.invalid("max_restarts", "be an int >= 0", max_restarts)
+        v.check_int("max_restarts", max_restarts, 0)
         object.__setattr__(self, "pruned", {})
         object.__setattr__(self, "starts", {})
         object.__setattr__(self, "max_restarts", max_restarts)

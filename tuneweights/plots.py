@@ -43,10 +43,8 @@ def weight_curves(
         >>> epochs.tolist(), curves["b"].tolist()
         ([0.0, 1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 0.0, 0.0, 0.0])
     """
-    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
-        raise v.invalid("horizon", "be an int >= 1", horizon)
-    if isinstance(points_per_epoch, bool) or not isinstance(points_per_epoch, int) or points_per_epoch < 1:
-        raise v.invalid("points_per_epoch", "be an int >= 1", points_per_epoch)
+    v.check_int("horizon", horizon, 1)
+    v.check_int("points_per_epoch", points_per_epoch, 1)
     epochs = np.linspace(0.0, float(horizon), horizon * points_per_epoch + 1)
     curves = {}
     for term, weight in weights.items():

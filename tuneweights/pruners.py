@@ -105,12 +105,6 @@ def get(identifier: Any) -> Pruner:
     return _PRUNERS.get(identifier)
 
 
-def _check_int(argument: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise v.invalid(argument, f"be an int >= {minimum}", value)
-    return value
-
-
 @register
 @dataclasses.dataclass(frozen=True)
 class PercentilePruner(Pruner):
@@ -143,8 +137,8 @@ class PercentilePruner(Pruner):
         if percentile > 100:
             raise v.invalid("percentile", "be in (0, 100]", self.percentile)
         object.__setattr__(self, "percentile", percentile)
-        _check_int("warmup", self.warmup, 0)
-        _check_int("min_trials", self.min_trials, 1)
+        v.check_int("warmup", self.warmup, 0)
+        v.check_int("min_trials", self.min_trials, 1)
 
     def prune(self, history: History, others: Sequence[History], step: int, direction: str) -> bool:
         if step < self.warmup:
@@ -201,8 +195,8 @@ class SuccessiveHalving(Pruner):
     reduction_factor: int = 3
 
     def __post_init__(self) -> None:
-        _check_int("min_epochs", self.min_epochs, 1)
-        _check_int("reduction_factor", self.reduction_factor, 2)
+        v.check_int("min_epochs", self.min_epochs, 1)
+        v.check_int("reduction_factor", self.reduction_factor, 2)
 
     def rungs(self, until: int) -> list[int]:
         """The rung epochs (0-based) up to `until`."""

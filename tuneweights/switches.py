@@ -287,8 +287,7 @@ class SwitchOnMetric(Switch):
             raise v.wrong_type("monitor", "a logged name (str)", self.monitor)
         self._check_threshold("threshold")
         v.check_choice("mode", self.mode, MODES)
-        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 1:
-            raise v.invalid("patience", "be an int >= 1", self.patience)
+        v.check_int("patience", self.patience, 1)
 
     def crossed(self, value: float) -> bool:
         """Whether `value` meets the condition."""

@@ -69,8 +69,7 @@ class Tuner(kt.Tuner):
                     kwargs[argument],
                 )
         executions = kwargs.get("executions_per_trial", 1)
-        if isinstance(executions, bool) or not isinstance(executions, int) or executions < 1:
-            raise v.invalid("executions_per_trial", "be an int >= 1", executions)
+        v.check_int("executions_per_trial", executions, 1)
         if not isinstance(oracle, kt.Oracle):
             raise v.wrong_type("oracle", "a `keras_tuner.Oracle`", oracle)
         known = None if hypermodel.has_custom_fit() else hypermodel.logged_names(validation=True)
@@ -310,8 +309,7 @@ class Tuner(kt.Tuner):
             ``(model, history)``: the model from `build(hp)` (trained), and
             the `History` of the fit.
         """
-        if isinstance(rank, bool) or not isinstance(rank, int) or rank < 0:
-            raise v.invalid("rank", "be an int >= 0", rank)
+        v.check_int("rank", rank, 0)
         best = self._best_completed(rank + 1)
         if len(best) <= rank:
             raise v.invalid("rank", f"be < the number of completed trials ({len(best)})", rank)
@@ -422,7 +420,7 @@ class RandomSearch(Tuner):
         _check_hypermodel(hypermodel)
         oracle = kt.oracles.RandomSearchOracle(
             objective=_objectives.resolve(objective, hypermodel.terms),
-            max_trials=_positive_int("max_trials", max_trials),
+            max_trials=v.check_int("max_trials", max_trials, 1),
             seed=_seed(seed),
             hyperparameters=hyperparameters,
             tune_new_entries=tune_new_entries,
@@ -456,7 +454,7 @@ class GridSearch(Tuner):
         _check_hypermodel(hypermodel)
         oracle = kt.oracles.GridSearchOracle(
             objective=_objectives.resolve(objective, hypermodel.terms),
-            max_trials=None if max_trials is None else _positive_int("max_trials", max_trials),
+            max_trials=None if max_trials is None else v.check_int("max_trials", max_trials, 1),
             seed=_seed(seed),
             hyperparameters=hyperparameters,
             tune_new_entries=tune_new_entries,
@@ -493,10 +491,10 @@ class BayesianOptimization(Tuner):
     ) -> None:
         _check_hypermodel(hypermodel)
         if num_initial_points is not None:
-            _positive_int("num_initial_points", num_initial_points)
+            v.check_int("num_initial_points", num_initial_points, 1)
         oracle = kt.oracles.BayesianOptimizationOracle(
             objective=_objectives.resolve(objective, hypermodel.terms),
-            max_trials=_positive_int("max_trials", max_trials),
+            max_trials=v.check_int("max_trials", max_trials, 1),
             num_initial_points=num_initial_points,
             alpha=v.check_positive("alpha", alpha),
             beta=v.check_positive("beta", beta),
@@ -535,13 +533,12 @@ class Hyperband(Tuner):
         **kwargs: Any,
     ) -> None:
         _check_hypermodel(hypermodel)
-        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 2:
-            raise v.invalid("factor", "be an int >= 2", factor)
+        v.check_int("factor", factor, 2)
         oracle = kt.oracles.HyperbandOracle(
             objective=_objectives.resolve(objective, hypermodel.terms),
-            max_epochs=_positive_int("max_epochs", max_epochs),
+            max_epochs=v.check_int("max_epochs", max_epochs, 1),
             factor=factor,
-            hyperband_iterations=_positive_int("hyperband_iterations", hyperband_iterations),
+            hyperband_iterations=v.check_int("hyperband_iterations", hyperband_iterations, 1),
             seed=_seed(seed),
             hyperparameters=hyperparameters,
             tune_new_entries=tune_new_entries,
@@ -614,9 +611,3 @@ def _seed(seed: Any) -> int | None:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise v.wrong_type("seed", "an int or None", seed)
     return seed  # type: ignore[no-any-return]
-
-
-def _positive_int(argument: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise v.invalid(argument, "be an int >= 1", value)
-    return value
