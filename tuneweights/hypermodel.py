@@ -10,6 +10,7 @@ import keras_tuner as kt
 from tuneweights import _validation as v
 from tuneweights.schedules import Schedule
 from tuneweights.space import WeightSpace
+from tuneweights.strategies import StrategySearch
 from tuneweights.terms import Term, as_terms
 from tuneweights.weighted_model import WeightedModel, compile_weighted, output_names
 
@@ -31,6 +32,11 @@ class WeightedHyperModel(kt.HyperModel):
             its own. See `tuneweights.space`.
         reference: The reference term for ``"ratio"``; defaults to the first
             term with a fixed weight, else the first term.
+        strategy: How the weights are set while training (see
+            `tuneweights.strategies`): a strategy or its name, a
+            `StrategySearch` (the strategy is a hyperparameter), or a list of
+            candidates (a `StrategySearch` of them). Defaults to the class
+            attribute `strategy`, else ``"static"`` (the terms' weights).
         name: keras-tuner's HyperModel name.
         tunable: keras-tuner's HyperModel flag.
 
@@ -53,6 +59,7 @@ class WeightedHyperModel(kt.HyperModel):
     """
 
     terms: ClassVar[Any] = None
+    strategy: ClassVar[Any] = None
     logged_metrics: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
@@ -61,6 +68,7 @@ class WeightedHyperModel(kt.HyperModel):
         *,
         weighting: str = "ratio",
         reference: str | None = None,
+        strategy: Any = None,
         name: str | None = None,
         tunable: bool = True,
     ) -> None:
@@ -73,7 +81,8 @@ class WeightedHyperModel(kt.HyperModel):
                 None,
             )
         self.terms: list[Term] = as_terms(declared)  # type: ignore[misc]
-        self.space = WeightSpace(self.terms, weighting=weighting, reference=reference)
+        chosen = strategy if strategy is not None else type(self).strategy
+        self.space = WeightSpace(self.terms, weighting=weighting, reference=reference, strategy=chosen)
 
     @property
     def weights_searched(self) -> bool:
@@ -82,8 +91,14 @@ class WeightedHyperModel(kt.HyperModel):
 
     @property
     def loss_searched(self) -> bool:
-        """Whether the loss depends on hyperparameters (weights, schedules or switches)."""
-        return bool(self.space.searched or self.space.switched)
+        """Whether the loss's weights vary between trials or epochs.
+
+        True when weights, schedules, switches or the strategy are searched,
+        or when the strategy sets the weights itself.
+        """
+        strategy = self.space.strategy
+        adaptive = isinstance(strategy, StrategySearch) or not strategy.uses_term_weights
+        return bool(self.space.searched or self.space.switched or adaptive or strategy.searched_fields())
 
     def declare_hyperparameters(self, hp: kt.HyperParameters) -> None:
         """Register the weight hyperparameters (keras-tuner calls this first)."""
@@ -128,7 +143,7 @@ class WeightedHyperModel(kt.HyperModel):
             )
         self.space.declare(hp)
         concrete = [t.resolve(names) for t in self.space.concrete_terms(hp)]
-        return compile_weighted(model, concrete, optimizer=optimizer)
+        return compile_weighted(model, concrete, optimizer=optimizer, strategy=self.space.strategy_of(hp))
 
     def build_weighted(self, hp: kt.HyperParameters | None = None) -> WeightedModel:
         """`build(hp)` then `prepare`: a model ready for `fit` outside a tuner."""

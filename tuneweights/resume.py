@@ -45,9 +45,11 @@ def save(trial_dir: str, model: keras.Model, epoch: int) -> None:
     """Checkpoint `model` (and its optimizer) at the end of `epoch`."""
     name = f"resume-{epoch}.npz"
     arrays = {f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())}
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and optimizer.built:
-        arrays.update({f"o{i}": keras.ops.convert_to_numpy(var) for i, var in enumerate(optimizer.variables)})
+    for prefix, optimizer in _optimizers(model):
+        if optimizer.built:
+            arrays.update(
+                {f"{prefix}{i}": keras.ops.convert_to_numpy(var) for i, var in enumerate(optimizer.variables)}
+            )
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:
@@ -68,15 +70,39 @@ def restore(trial_dir: str, model: keras.Model) -> int | None:
     with open(path) as f:
         pointer = json.load(f)
     with np.load(os.path.join(trial_dir, pointer["file"])) as data:
-        weights = [data[f"w{i}"] for i in range(len([k for k in data.files if k.startswith("w")]))]
-        optimizer_values = [data[f"o{i}"] for i in range(len([k for k in data.files if k.startswith("o")]))]
+        weights = [data[f"w{i}"] for i in range(_count(data.files, "w"))]
+        saved = {
+            prefix: [data[f"{prefix}{i}"] for i in range(_count(data.files, prefix))]
+            for prefix in _prefixes(data.files)
+        }
     model.set_weights(weights)
-    if optimizer_values:
-        if not model.optimizer.built:
-            model.optimizer.build(model.trainable_variables)
-        for var, value in zip(model.optimizer.variables, optimizer_values, strict=True):
-            var.assign(value)
+    for prefix, optimizer in _optimizers(model):
+        values = saved.get(prefix)
+        if values:
+            if not optimizer.built:
+                optimizer.build(model.trainable_variables)
+            for var, value in zip(optimizer.variables, values, strict=True):
+                var.assign(value)
     return int(pointer["epoch"])
+
+
+def _optimizers(model: keras.Model) -> list[tuple[str, Any]]:
+    """``(key prefix, optimizer)`` of the model's optimizer and its terms' own ones."""
+    found = []
+    if getattr(model, "optimizer", None) is not None:
+        found.append(("o", model.optimizer))
+    per_term = getattr(model, "term_optimizers", None)
+    for j, optimizer in enumerate((per_term() if per_term else {}).values()):
+        found.append((f"t{j}o", optimizer))
+    return found
+
+
+def _count(files: list[str], prefix: str) -> int:
+    return len([k for k in files if k.startswith(prefix) and k[len(prefix) :].isdigit()])
+
+
+def _prefixes(files: list[str]) -> set[str]:
+    return {k.rstrip("0123456789") for k in files} - {"w"}
 
 
 def clear(trial_dir: str) -> None:

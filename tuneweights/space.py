@@ -17,6 +17,10 @@ every searched quantity is one hyperparameter with a stable name:
   families that use it (keras-tuner encodes inactive ones by their default,
   consistently for the Bayesian oracle).
 * A searched switch field becomes ``switch/<term>/<field>``.
+* A strategy's searched field becomes ``strategy/<name>/<field>``. With a
+  `tuneweights.strategies.StrategySearch`, ``strategy`` is a choice among
+  the candidates' names; each candidate's fields, and the terms' weights
+  under the candidates that use them, are conditional on it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import keras_tuner as kt
 
 from tuneweights import _validation as v
 from tuneweights import schedules as S
+from tuneweights import strategies as strategy_module
+from tuneweights.strategies import StrategySearch
 from tuneweights.terms import DECAYING_FAMILIES, TIMED_FAMILIES, Range, ScheduleSearch, Term
 
 WEIGHTINGS = ("ratio", "absolute")
@@ -36,6 +42,7 @@ RATIO_PREFIX = "ratio/"
 WEIGHT_PREFIX = "weight/"
 SCHEDULE_PREFIX = "schedule/"
 SWITCH_PREFIX = "switch/"
+STRATEGY = "strategy"
 SIGMOID_WIDTH = 0.05
 
 Weight = float | S.Schedule
@@ -50,6 +57,8 @@ class WeightSpace:
         reference: Name of the reference term for ``"ratio"``. Defaults to the
             first term with a constant fixed weight, else the first with a
             `Range`, else the first term.
+        strategy: How the weights are set while training: a strategy (or
+            its name), a `StrategySearch`, or None for `Static`.
 
     Example:
         >>> space = WeightSpace([Term("a", "mse"), Term("b", "mae", weight=Range(0.1, 10))])
@@ -59,8 +68,15 @@ class WeightSpace:
         {'a': 1.0, 'b': 4.0}
     """
 
-    def __init__(self, terms: list[Term], weighting: str = "ratio", reference: str | None = None) -> None:
+    def __init__(
+        self,
+        terms: list[Term],
+        weighting: str = "ratio",
+        reference: str | None = None,
+        strategy: Any = None,
+    ) -> None:
         self.terms = list(terms)
+        self.strategy = strategy_module.as_strategy(strategy)
         self.weighting = v.check_choice("weighting", weighting, WEIGHTINGS)
         if not self.terms:
             raise v.invalid("terms", "declare at least one loss term", self.terms)
@@ -95,6 +111,15 @@ class WeightSpace:
                     f"terms[{ref.name!r}].weight", "be > 0 for the reference term of weighting='ratio'", 0.0
                 )
 
+        if isinstance(self.strategy, StrategySearch) and "scheduled" in self.strategy.names():
+            if not any(isinstance(t.weight, ScheduleSearch) for t in self.terms):
+                raise v.invalid(
+                    "strategy",
+                    "offer 'scheduled' only when a term's weight is a `ScheduleSearch` (the "
+                    "schedules it would search)",
+                    self.strategy.names(),
+                )
+
     def _term(self, name: str) -> Term:
         return next(t for t in self.terms if t.name == name)
 
@@ -122,12 +147,36 @@ class WeightSpace:
     # -- declaring ----------------------------------------------------------
     def declare(self, hp: kt.HyperParameters) -> None:
         """Register the hyperparameters in `hp` (idempotent)."""
-        for term in self.searched:
-            if isinstance(term.weight, Range):
-                _float(hp, self.hp_name(term.name), term.weight)
-            else:
-                assert isinstance(term.weight, ScheduleSearch)
-                _declare_schedule(hp, f"{SCHEDULE_PREFIX}{term.name}/", term.weight)
+        names = [t.name for t in self.terms]
+        if isinstance(self.strategy, StrategySearch):
+            search = self.strategy
+            hp.Choice(STRATEGY, search.names(), default=search.names()[0])
+            for candidate in search.candidates:
+                if candidate.searched_fields():
+                    with hp.conditional_scope(STRATEGY, [candidate.name]):
+                        candidate.declare(hp, names)
+            users = [c.name for c in search.candidates if c.uses_term_weights]
+            scheduled = [n for n in users if n != "static"]
+            for term in self.searched:
+                if isinstance(term.weight, Range) and users:
+                    with hp.conditional_scope(STRATEGY, users):
+                        _float(hp, self.hp_name(term.name), term.weight)
+                elif isinstance(term.weight, ScheduleSearch):
+                    if "static" in users:
+                        with hp.conditional_scope(STRATEGY, ["static"]):
+                            _float(hp, self.hp_name(term.name), term.weight.start)
+                    if scheduled:
+                        with hp.conditional_scope(STRATEGY, scheduled):
+                            _declare_schedule(hp, f"{SCHEDULE_PREFIX}{term.name}/", term.weight)
+        else:
+            if self.strategy.searched_fields():
+                self.strategy.declare(hp, names)
+            for term in self.searched if self.strategy.uses_term_weights else []:
+                if isinstance(term.weight, Range):
+                    _float(hp, self.hp_name(term.name), term.weight)
+                else:
+                    assert isinstance(term.weight, ScheduleSearch)
+                    _declare_schedule(hp, f"{SCHEDULE_PREFIX}{term.name}/", term.weight)
         for term in self.switched:
             assert term.switch is not None
             for field in term.switch.searched_fields():
@@ -140,9 +189,26 @@ class WeightSpace:
         ref = self._term(self.reference)
         return ref.weight if isinstance(ref.weight, float) else 1.0
 
-    def weights(self, values: Mapping[str, Any] | kt.HyperParameters) -> dict[str, Weight]:
-        """Decode hyperparameter values into ``{term: weight or Schedule}``."""
+    def strategy_of(self, values: Mapping[str, Any] | kt.HyperParameters) -> strategy_module.Strategy:
+        """The concrete strategy that hyperparameter values stand for."""
         values = values.values if isinstance(values, kt.HyperParameters) else values
+        names = [t.name for t in self.terms]
+        if isinstance(self.strategy, StrategySearch):
+            chosen = self.strategy.candidate(str(values.get(STRATEGY, self.strategy.names()[0])))
+            return chosen.decode(values, names)
+        return self.strategy.decode(values, names)
+
+    def weights(self, values: Mapping[str, Any] | kt.HyperParameters) -> dict[str, Weight]:
+        """Decode hyperparameter values into ``{term: weight or Schedule}``.
+
+        Under a strategy that sets the weights itself, every weight is 1 (the
+        strategy's starting point).
+        """
+        values = values.values if isinstance(values, kt.HyperParameters) else values
+        strategy = self.strategy_of(values)
+        if not strategy.uses_term_weights:
+            return {t.name: 1.0 for t in self.terms}
+        constant_only = isinstance(self.strategy, StrategySearch) and strategy.name == "static"
         scale = self._reference_weight() if self.weighting == "ratio" else 1.0
         decoded: dict[str, Weight] = {}
         for term in self.terms:
@@ -152,6 +218,10 @@ class WeightSpace:
             elif isinstance(weight, Range):
                 decoded[term.name] = (
                     float(values.get(self.hp_name(term.name), weight.default_value())) * scale
+                )
+            elif isinstance(weight, ScheduleSearch) and constant_only:
+                decoded[term.name] = (
+                    float(values.get(self.hp_name(term.name), weight.start.default_value())) * scale
                 )
             elif isinstance(weight, ScheduleSearch):
                 schedule = _decode_schedule(values, f"{SCHEDULE_PREFIX}{term.name}/", weight)
@@ -203,7 +273,19 @@ class WeightSpace:
             config = term.get_config()
             config.pop("metrics")
             terms.append(config)
-        return {"weighting": self.weighting, "reference": self.reference, "terms": terms}
+        config = {"weighting": self.weighting, "reference": self.reference, "terms": terms}
+        if not isinstance(self.strategy, strategy_module.Static):
+            strategy = self.strategy
+            config["strategy"] = (
+                strategy.get_config()
+                if isinstance(strategy, StrategySearch)
+                else strategy_module.serialize(strategy)
+            )
+        return config
+
+    def describe_strategy(self, values: Mapping[str, Any] | kt.HyperParameters) -> str:
+        """Readable description of the strategy that `values` stand for."""
+        return self.strategy_of(values).describe()
 
     def describe(self) -> str:
         """One line per term: how its weight is obtained."""
@@ -228,6 +310,8 @@ class WeightSpace:
             if term.switch is not None:
                 how += f"; loss {term.switch.describe()}"
             lines.append(f"{term.name}: {how}")
+        if not isinstance(self.strategy, strategy_module.Static):
+            lines.append(f"strategy: {self.strategy.describe()}")
         return "\n".join(lines)
 
 

@@ -237,8 +237,9 @@ class Tuner(kt.Tuner):
 
         Returns:
             ``{"weights": {term: weight or Schedule}, "switches": {term:
-            Switch}, "hyperparameters": {...}}``, the last entry holding every
-            hyperparameter that is not part of the loss-weight space.
+            Switch}, "strategy": Strategy, "hyperparameters": {...}}``, the
+            last entry holding every hyperparameter that is not part of the
+            loss-weight space.
         """
         space = self.hypermodel.space  # type: ignore[attr-defined]
         own = set(space.hp_names())
@@ -246,6 +247,7 @@ class Tuner(kt.Tuner):
         return {
             "weights": {t.name: t.weight for t in terms},
             "switches": {t.name: t.switch for t in terms if t.switch is not None},
+            "strategy": space.strategy_of(hp),
             "hyperparameters": {k: val for k, val in hp.values.items() if k not in own},
         }
 
@@ -329,7 +331,11 @@ class Tuner(kt.Tuner):
             print()
             trial.summary()
             described = self.hypermodel.space.describe_values(trial.hyperparameters)  # type: ignore[attr-defined]
-            print("Loss weights: " + "; ".join(f"{term}: {text}" for term, text in described.items()))
+            strategy = self.hypermodel.space.strategy_of(trial.hyperparameters)  # type: ignore[attr-defined]
+            if strategy.uses_term_weights:
+                print("Loss weights: " + "; ".join(f"{term}: {text}" for term, text in described.items()))
+            if strategy.name != "static":
+                print(f"Weighting strategy: {strategy.describe()}")
 
 
 def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> tuple[list[Term], kt.HyperParameters]:

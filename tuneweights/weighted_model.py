@@ -18,8 +18,10 @@ from keras import ops
 from keras.src.losses.losses import LossFunctionWrapper
 
 from tuneweights import _validation as v
+from tuneweights import strategies as strategy_module
 from tuneweights.data import fit_epochs
 from tuneweights.schedules import Schedule
+from tuneweights.strategies import StrategySearch, StrategyState
 from tuneweights.switches import Switch
 from tuneweights.terms import Range, ScheduleSearch, Term
 
@@ -235,6 +237,12 @@ class WeightedModel(keras.Model):
             are numbers or schedules (a `Range` starts at 1.0), switches have
             concrete values.
         weights: Weights (numbers or schedules) replacing those of some terms.
+        strategy: How the weights are set while training: a
+            `tuneweights.strategies.Strategy` or its registered name (default
+            ``"static"``: the terms' weights). A strategy that sets the
+            weights itself (``uncertainty``, ``dwa``, ``random``,
+            ``validation``, ``gradnorm``) requires the terms' weights to be
+            left at 1.
 
     Example:
         >>> inputs = keras.Input((3,))
@@ -249,6 +257,7 @@ class WeightedModel(keras.Model):
         base: keras.Model,
         terms: list[Term],
         weights: Mapping[str, Any] | None = None,
+        strategy: Any = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(base, keras.Model):
@@ -271,6 +280,17 @@ class WeightedModel(keras.Model):
                 initial[term.name] = value
             else:
                 initial[term.name] = v.check_non_negative(f"weights[{term.name!r}]", value)
+        self.strategy = _concrete_strategy(strategy)
+        if not self.strategy.uses_term_weights:
+            fixed = {n: w for n, w in initial.items() if isinstance(w, Schedule) or w != 1.0}
+            if fixed:
+                raise v.invalid(
+                    "weights",
+                    f"be left at 1 for every term under strategy {self.strategy.name!r}, "
+                    "which sets the weights itself",
+                    fixed,
+                )
+            initial = dict(zip(names, self.strategy.initial_weights(len(names)) or [], strict=True))
         self.horizon: int | None = None
         self._schedules = {i: w for i, w in enumerate(initial[n] for n in names) if isinstance(w, Schedule)}
         self._per_step = {i for i in self._schedules if self.terms[i].update == "step"}
@@ -299,6 +319,14 @@ class WeightedModel(keras.Model):
         if self._switch_states:
             self._switch_epochs = _SwitchEpochs(self._switch_states)
         self._targets_needed = sorted({str(t.target) for t in self.terms})
+        self._strategy_state = StrategyState(self.strategy, names)
+        self._adaptive_step = type(self.strategy).step is not strategy_module.Strategy.step
+        self._term_optimizers: dict[str, keras.optimizers.Optimizer] = {}
+        if isinstance(self.strategy, strategy_module.SeparateOptimizers):
+            self._term_optimizers = self.strategy.make_optimizers(names)
+        self._shared_layer: keras.layers.Layer | None = None
+        if isinstance(self.strategy, strategy_module.GradNorm):
+            self._shared_layer = _shared_layer(base, self.strategy.layer, {t.output for t in self.terms})
         if base.built:
             self.built = True
 
@@ -340,19 +368,34 @@ class WeightedModel(keras.Model):
             self._weight_vars[i].assign(schedule.value(epoch, horizon))
         for state in self._switch_states:
             state.begin_epoch(epoch, horizon)
+        self.strategy.on_epoch_begin(self._strategy_state, epoch, self._weight_vars)
 
     def _steps_done(self) -> Any:
         """Training steps taken in the current epoch (a tensor)."""
         return ops.cast(self.optimizer.iterations, "float32") - self._epoch_start
 
     def end_epoch(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-        """Let metric-triggered switches look at the epoch's logs."""
+        """Let metric-triggered switches and the strategy look at the epoch's logs."""
         for state in self._switch_states:
             state.end_epoch(epoch, logs)
+        self.strategy.on_epoch_end(self._strategy_state, epoch, dict(logs or {}), self._weight_vars)
+
+    def term_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
+        """The optimizer of each term under `SeparateOptimizers` (else empty)."""
+        return dict(self._term_optimizers)
+
+    def shared_layer(self) -> keras.layers.Layer | None:
+        """The layer whose gradient norms GradNorm balances (else None)."""
+        return self._shared_layer
 
     def fit(self, *args: Any, **kwargs: Any) -> Any:
-        """Keras's `fit`; schedules and switches follow the absolute epoch."""
-        if not (self._schedules or self._switch_states):
+        """Keras's `fit`; schedules, switches and the strategy follow the absolute epoch."""
+        self._check_validation(args, kwargs)
+        for optimizer in self._term_optimizers.values():
+            if not optimizer.built:
+                optimizer.build(self.trainable_variables)
+        adaptive = not self.strategy.uses_term_weights or self._term_optimizers
+        if not (self._schedules or self._switch_states or adaptive):
             return super().fit(*args, **kwargs)
         epochs = fit_epochs(args, kwargs)
         horizon = int(self.horizon or epochs)
@@ -364,6 +407,20 @@ class WeightedModel(keras.Model):
             callbacks = list(callbacks.callbacks)
         kwargs["callbacks"] = [_Clock(self), *(callbacks or [])]
         return super().fit(*args, **kwargs)
+
+    def _check_validation(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+        if not self.strategy.needs_validation:
+            return
+        names = getattr(self.strategy, "names", lambda terms: [])([t.name for t in self.terms])
+        validated = kwargs.get("validation_data") is not None or kwargs.get("validation_split")
+        if len(args) > 6:  # validation_split, validation_data given by position
+            validated = validated or bool(args[5]) or args[6] is not None
+        if not validated and any(n.startswith("val_") for n in names):
+            raise v.invalid(
+                "validation_data",
+                f"be given (or validation_split) under strategy {self.strategy.name!r}, which reads {names}",
+                None,
+            )
 
     def compile(self, optimizer: Any = "adam", loss: Any = None, metrics: Any = None, **kwargs: Any) -> None:
         """Keras's `compile`, with the terms' metrics by default.
@@ -429,8 +486,7 @@ class WeightedModel(keras.Model):
         weights = self._per_term(sample_weight, "sample_weight")
         if training and self._per_step:
             time = self._epoch + ops.divide_no_nan(self._steps_done(), self._steps_per_epoch)
-        total = None
-        plain = []
+        values, plain, weights_used = [], [], []
         for i, term in enumerate(self.terms):
             name = term.name
             if i in self._switch_of:
@@ -443,13 +499,76 @@ class WeightedModel(keras.Model):
             if training and i in self._per_step:
                 weight = self._schedules[i].tensor_value(time, self._horizon())
                 self._weight_vars[i].assign(weight)
+            values.append(value)
             plain.append(unscale_loss_for_distribution(value))
+            weights_used.append(weight)
+        extra = None
+        if self._adaptive_step:
+            stacked = ops.stack([ops.cast(w, "float32") for w in weights_used])
+            chosen, extra = self.strategy.step(self._strategy_state, ops.stack(plain), stacked, training)
+            weights_used = [chosen[i] for i in range(len(values))]
+            if training:
+                for var, weight in zip(self._weight_vars, weights_used, strict=True):
+                    var.assign(weight)
+        # The per-term losses and weights of this step, for strategies that
+        # take over the gradient step (`train_step` reads them in the same trace).
+        object.__setattr__(self, "_traced_terms", (values, plain, weights_used))
+        total = None
+        for weight, value in zip(weights_used, values, strict=True):
             weighted = ops.multiply(weight, value)
             total = weighted if total is None else total + weighted
+        if extra is not None:
+            total = total + extra
         self._term_losses.update_state(plain, ops.shape(next(iter(y_pred.values())))[0])
         for extra in self.losses:
             total = total + ops.sum(ops.cast(extra, "float32"))
         return total
+
+    def train_step(self, data: Any) -> Any:
+        """Keras's train step, or the strategy's own gradient step (GradNorm, separate optimizers)."""
+        if not self.strategy.needs_gradients:
+            return super().train_step(data)
+        import tensorflow as tf
+
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape(persistent=True) as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
+            values, plain, weights = self._traced_terms
+            scaled = [ops.multiply(w, value) for w, value in zip(weights, values, strict=True)]
+            penalties = [ops.sum(ops.cast(r, "float32")) for r in self.losses]
+            regularisation = ops.sum(ops.stack(penalties)) if penalties else None
+        self._loss_tracker.update_state(
+            unscale_loss_for_distribution(loss), sample_weight=ops.shape(next(iter(y_pred.values())))[0]
+        )
+        trainable = self.trainable_variables
+        if isinstance(self.strategy, strategy_module.GradNorm):
+            assert self._shared_layer is not None
+            shared = self._shared_layer.trainable_variables
+            norms = [_norm(tape.gradient(value, shared)) for value in values]
+            self.optimizer.apply(_zeros_for_none(tape.gradient(loss, trainable), trainable), trainable)
+            new = self.strategy.update(
+                self._strategy_state,
+                ops.stack(plain),
+                ops.stack(norms),
+                ops.stack([ops.cast(w, "float32") for w in weights]),
+            )
+            for i, var in enumerate(self._weight_vars):
+                var.assign(new[i])
+        else:
+            grads = [tape.gradient(value, trainable) for value in scaled]
+            extra = tape.gradient(regularisation, trainable) if regularisation is not None else None
+            for term, term_grads in zip(self.terms, grads, strict=True):
+                pairs = [(g, var) for g, var in zip(term_grads, trainable, strict=True) if g is not None]
+                if pairs:
+                    self._term_optimizers[term.name].apply([g for g, _ in pairs], [var for _, var in pairs])
+            pairs = [(g, var) for g, var in zip(extra or [], trainable, strict=False) if g is not None]
+            if pairs:
+                self.optimizer.apply([g for g, _ in pairs], [var for _, var in pairs])
+            else:
+                self.optimizer.iterations.assign_add(1)  # the epoch clock counts steps on it
+        del tape
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         if self._compile_metrics is None:
@@ -457,6 +576,71 @@ class WeightedModel(keras.Model):
         targets = self._per_term(y, "y")
         weights = self._per_term(sample_weight, "sample_weight") if sample_weight is not None else None
         return super().compute_metrics(x, targets, y_pred, weights)
+
+
+def _norm(gradients: list[Any]) -> Any:
+    squares = [ops.sum(ops.square(g)) for g in gradients if g is not None]
+    return ops.sqrt(ops.sum(ops.stack(squares))) if squares else ops.convert_to_tensor(0.0)
+
+
+def _zeros_for_none(gradients: list[Any], variables: list[Any]) -> list[Any]:
+    return [ops.zeros_like(var) if g is None else g for g, var in zip(gradients, variables, strict=True)]
+
+
+def _concrete_strategy(strategy: Any) -> strategy_module.Strategy:
+    if isinstance(strategy, StrategySearch):
+        raise v.invalid(
+            "strategy",
+            "be one concrete strategy in a WeightedModel (a StrategySearch is decoded by the "
+            "tuner; use `WeightedHyperModel.build_weighted(hp)`)",
+            strategy,
+        )
+    concrete = strategy_module.get(strategy) if strategy is not None else strategy_module.Static()
+    if concrete.searched_fields():
+        raise v.invalid(
+            "strategy",
+            f"have values for its searched fields {concrete.searched_fields()} in a WeightedModel "
+            "(the tuner chooses them; use `WeightedHyperModel.build_weighted(hp)`)",
+            concrete,
+        )
+    return concrete
+
+
+def _ancestors(tensor: Any) -> set[int]:
+    """Ids of the layers a symbolic tensor depends on."""
+    seen: set[int] = set()
+    stack = [tensor]
+    while stack:
+        history = getattr(stack.pop(), "_keras_history", None)
+        if history is None or id(history.operation) in seen:
+            continue
+        seen.add(id(history.operation))
+        node = history.operation._inbound_nodes[history.node_index]
+        stack.extend(node.input_tensors)
+    return seen
+
+
+def _shared_layer(base: keras.Model, name: str | None, outputs: set[str]) -> keras.layers.Layer:
+    """The last layer with trainable weights that every used output depends on."""
+    if name is not None:
+        try:
+            return base.get_layer(name)
+        except ValueError:
+            raise v.invalid(
+                "GradNorm.layer", f"name a layer of the model {[x.name for x in base.layers]}", name
+            ) from None
+    names = output_names(base)
+    tensors = base.outputs if not isinstance(base.output, dict) else list(base.output.values())
+    sets = [_ancestors(t) for n, t in zip(names, tensors, strict=True) if n in outputs]
+    common = set.intersection(*sets) if sets else set()
+    shared = [layer for layer in base.layers if id(layer) in common and layer.trainable_weights]
+    if not shared:
+        raise v.invalid(
+            "GradNorm.layer",
+            "be given: no layer with trainable weights is shared by every term's output",
+            None,
+        )
+    return shared[-1]
 
 
 def _concrete_weight(term: Term) -> float | Schedule:
@@ -500,6 +684,7 @@ def compile_weighted(
     terms: list[Term],
     weights: Mapping[str, float] | None = None,
     optimizer: Any = None,
+    strategy: Any = None,
     **compile_kwargs: Any,
 ) -> WeightedModel:
     """Wrap `base` in a compiled `WeightedModel`.
@@ -529,7 +714,7 @@ def compile_weighted(
             )
     if optimizer is None:
         optimizer = base.optimizer if getattr(base, "optimizer", None) is not None else "adam"
-    model = WeightedModel(base, terms, weights=weights)
+    model = WeightedModel(base, terms, weights=weights, strategy=strategy)
     model.compile(optimizer=optimizer, **compile_kwargs)
     return model
 
