@@ -779,7 +779,12 @@ class SeparateOptimizers(Strategy):
             if isinstance(rate, Range):
                 rate = float(values.get(f"{self.hp_prefix()}{term}/learning_rate", rate.default_value()))
             per[term] = {"optimizer": opt, "learning_rate": rate}
-        return dataclasses.replace(self, terms=per)
+        # Every term now has its own concrete values; the shared fields keep
+        # their defaults only to make the strategy concrete.
+        optimizer = self.optimizer[0] if isinstance(self.optimizer, tuple) else self.optimizer
+        rate = self.learning_rate
+        rate = rate.default_value() if isinstance(rate, Range) else rate
+        return dataclasses.replace(self, optimizer=optimizer, learning_rate=rate, terms=per)
 
     def get_config(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:
