@@ -97,8 +97,10 @@ class WeightedHyperModel(kt.HyperModel):
         or when the strategy sets the weights itself.
         """
         strategy = self.space.strategy
-        adaptive = isinstance(strategy, StrategySearch) or not strategy.uses_term_weights
-        return bool(self.space.searched or self.space.switched or adaptive or strategy.searched_fields())
+        varies = isinstance(strategy, StrategySearch) or (
+            not strategy.uses_term_weights or bool(strategy.searched_fields())
+        )
+        return bool(self.space.searched or self.space.switched or varies)
 
     def declare_hyperparameters(self, hp: kt.HyperParameters) -> None:
         """Register the weight hyperparameters (keras-tuner calls this first)."""

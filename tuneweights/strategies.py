@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 import keras
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 from tuneweights import _validation as v
 from tuneweights._registry import Registry
@@ -64,6 +65,8 @@ __all__ = [
     "get",
     "gradnorm_gradient",
     "normalised_weights",
+    "own_slots",
+    "own_update",
     "register",
     "registered",
     "serialize",
@@ -89,7 +92,7 @@ def uncertainty_weights(log_variances: Any) -> Any:
     )
 
 
-def dwa_weights(previous: Sequence[float], before: Sequence[float], temperature: float) -> np.ndarray:
+def dwa_weights(previous: ArrayLike, before: ArrayLike, temperature: float) -> np.ndarray:
     """Dynamic Weight Average: ``w_k = K softmax_k(r_k / T)``, ``r_k = L_k(t-1) / L_k(t-2)``.
 
     Args:
@@ -150,11 +153,29 @@ def _is_numpy(value: Any) -> bool:
 
 
 # -- own optimizers of strategy parameters -----------------------------------
-def _own_update(state: StrategyState, prefix: str, param: Any, grad: Any, kind: str, rate: float) -> None:
-    """One Adam or SGD step on `param` (a variable), in the train step.
+def own_slots(state: StrategyState, prefix: str, shape: tuple[int, ...] | None = None) -> None:
+    """Create the slots of `own_update`'s Adam for a parameter of `shape` (default: one per term)."""
+    state.slot(prefix + "m", shape=shape)
+    state.slot(prefix + "v", shape=shape)
+    state.slot(prefix + "t", shape=())
+
+
+def own_update(state: StrategyState, prefix: str, param: Any, grad: Any, kind: str, rate: float) -> None:
+    """One Adam or SGD step on a strategy's parameter `param`, in the train step.
 
     A strategy's own parameters have their own optimizer, with no weight
-    decay, so the model's optimizer settings never reach them.
+    decay, so the model's optimizer settings never reach them. Adam's moments
+    and step count live in the slots ``<prefix>m``, ``<prefix>v`` and
+    ``<prefix>t`` of `state` (saved with the model), which
+    `Strategy.build_state` creates with `own_slots`.
+
+    Args:
+        state: The model's strategy state.
+        prefix: Prefix of the optimizer's slots, e.g. ``"log_variance/"``.
+        param: The variable to update.
+        grad: Its gradient (a tensor of the same shape).
+        kind: ``"adam"`` or ``"sgd"``.
+        rate: The learning rate.
     """
     if kind == "sgd":
         param.assign(param - rate * grad)
@@ -187,7 +208,11 @@ class StrategyState(keras.layers.Layer):
         strategy.build_state(self)
 
     def slot(self, name: str, shape: tuple[int, ...] | None = None, value: float = 0.0) -> keras.Variable:
-        """The non-trainable variable `name` (created at first use, outside the step)."""
+        """The non-trainable variable `name`, created by the first call.
+
+        Create every slot in `Strategy.build_state`: a model restored from a
+        checkpoint must hold the same variables before its first step.
+        """
         if name not in self._slots:
             self._slots[name] = self.add_weight(
                 shape=(len(self.terms),) if shape is None else shape,
@@ -320,17 +345,6 @@ class Strategy:
             if not isinstance(value, Range):
                 object.__setattr__(self, field, v.check_positive(field, value))
 
-    def _check_choice(self, field: str, allowed: Sequence[str]) -> None:
-        value = getattr(self, field)
-        if isinstance(value, (list, tuple)):
-            options = tuple(value)
-            bad = [o for o in options if o not in allowed]
-            if not options or bad:
-                raise v.invalid(field, f"be one of {list(allowed)}, or a non-empty tuple of them", value)
-            object.__setattr__(self, field, options if len(options) > 1 else options[0])
-        else:
-            v.check_choice(field, value, allowed)
-
 
 def _show(value: Any) -> str:
     if isinstance(value, Range):
@@ -440,6 +454,7 @@ class Uncertainty(Strategy):
 
     def build_state(self, state: StrategyState) -> None:
         state.slot("log_variance", value=self.initial)
+        own_slots(state, "log_variance/")
 
     def initial_weights(self, count: int) -> list[float]:
         return [0.5 * math.exp(-self.initial)] * count
@@ -450,7 +465,7 @@ class Uncertainty(Strategy):
         extra = 0.5 * ops.sum(s)
         if training:
             grad = 0.5 - current * ops.stop_gradient(losses)
-            _own_update(state, "log_variance/", s, grad, self.optimizer, float(self.learning_rate))
+            own_update(state, "log_variance/", s, grad, self.optimizer, float(self.learning_rate))
         return current, extra
 
 
@@ -660,6 +675,8 @@ class GradNorm(Strategy):
     def build_state(self, state: StrategyState) -> None:
         state.slot("initial_losses", value=1.0)
         state.slot("started", shape=())
+        state.slot("w", value=1.0)
+        own_slots(state, "w/")
 
     def update(self, state: StrategyState, losses: Any, norms: Any, weights: Any) -> Any:
         """The weights after one GradNorm step (in the compiled step)."""
@@ -669,9 +686,9 @@ class GradNorm(Strategy):
         initial.assign(ops.where(first, ops.maximum(losses, 1e-12), initial))
         started.assign(1.0)
         grad = gradnorm_gradient(weights, norms, losses, ops.cast(initial, "float32"), float(self.alpha))
-        state.slot("w", value=1.0).assign(weights)
+        state.slot("w").assign(weights)
         w = state.slot("w")
-        _own_update(state, "w/", w, grad, self.optimizer, float(self.learning_rate))
+        own_update(state, "w/", w, grad, self.optimizer, float(self.learning_rate))
         clipped = ops.maximum(ops.cast(w, "float32"), 1e-6)
         return len(state.terms) * clipped / ops.sum(clipped)
 
@@ -834,8 +851,8 @@ def _finite(argument: str, value: Any) -> float:
     return float(value)
 
 
-def _assign(weights: list[keras.Variable], values: Sequence[float]) -> None:
-    for var, value in zip(weights, values, strict=True):
+def _assign(weights: list[keras.Variable], values: ArrayLike) -> None:
+    for var, value in zip(weights, np.asarray(values, dtype=float).tolist(), strict=True):
         var.assign(float(value))
 
 

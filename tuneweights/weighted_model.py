@@ -326,7 +326,7 @@ class WeightedModel(keras.Model):
             self._term_optimizers = self.strategy.make_optimizers(names)
         self._shared_layer: keras.layers.Layer | None = None
         if isinstance(self.strategy, strategy_module.GradNorm):
-            self._shared_layer = _shared_layer(base, self.strategy.layer, {t.output for t in self.terms})
+            self._shared_layer = _shared_layer(base, self.strategy.layer, {str(t.output) for t in self.terms})
         if base.built:
             self.built = True
 
@@ -411,7 +411,7 @@ class WeightedModel(keras.Model):
     def _check_validation(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
         if not self.strategy.needs_validation:
             return
-        names = getattr(self.strategy, "names", lambda terms: [])([t.name for t in self.terms])
+        names: list[str] = getattr(self.strategy, "names", lambda terms: [])([t.name for t in self.terms])
         validated = kwargs.get("validation_data") is not None or kwargs.get("validation_split")
         if len(args) > 6:  # validation_split, validation_data given by position
             validated = validated or bool(args[5]) or args[6] is not None
