@@ -413,8 +413,11 @@ class WeightedModel(keras.Model):
             return
         names: list[str] = getattr(self.strategy, "names", lambda terms: [])([t.name for t in self.terms])
         validated = kwargs.get("validation_data") is not None or kwargs.get("validation_split")
-        if len(args) > 6:  # validation_split, validation_data given by position
-            validated = validated or bool(args[5]) or args[6] is not None
+        # fit(x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data)
+        if len(args) > 6:
+            validated = validated or bool(args[6])
+        if len(args) > 7:
+            validated = validated or args[7] is not None
         if not validated and any(n.startswith("val_") for n in names):
             raise v.invalid(
                 "validation_data",
