@@ -374,3 +374,10 @@ def test_hypermodel_builds_the_chosen_strategy():
     model = hypermodel.build_weighted(hp)
     assert model.strategy == S.Uncertainty(learning_rate=0.02)
     assert model.term_weights() == {"a": 0.5, "b": 0.5}
+
+
+def test_validation_driven_accepts_validation_data_by_position():
+    x, y = data(16)
+    model = compile_weighted(two_heads(), TERMS, strategy="validation")
+    history = model.fit(x, y, 8, 2, 0, None, 0.0, (x, y)).history
+    assert history["a_weight"][1] != 1.0
