@@ -10,6 +10,7 @@ can share one output and use different targets without touching the data.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -390,6 +391,10 @@ class WeightedModel(keras.Model):
 
     def fit(self, *args: Any, **kwargs: Any) -> Any:
         """Keras's `fit`; schedules, switches and the strategy follow the absolute epoch."""
+        if len(args) > 1:  # by name from here on, so that callbacks can be added
+            bound = inspect.signature(keras.Model.fit).bind_partial(self, *args, **kwargs).arguments
+            bound.pop("self")
+            args, kwargs = (), {**bound.pop("kwargs", {}), **bound}
         self._check_validation(args, kwargs)
         for optimizer in self._term_optimizers.values():
             if not optimizer.built:
