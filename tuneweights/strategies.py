@@ -6,20 +6,16 @@ schedules). The adaptive strategies set the weights themselves as training
 goes, inside the compiled train step or once per epoch, never with Python per
 batch:
 
-============================  ==========================================================
-name                          rule
-============================  ==========================================================
-``static``                    the terms' weights (constants, or searched constants when
-                              the strategy itself is searched)
-``scheduled``                 the terms' weights, searched schedules included (only
-                              differs from ``static`` inside a `StrategySearch`)
-``uncertainty``               Kendall, Gal and Cipolla (2018): learned log-variances
-``dwa``                       Liu, Johns and Davison (2019): Dynamic Weight Average
-``random``                    Lin et al. (2022): Random Loss Weighting
-``validation``                weights from each term's validation metric, each epoch
-``gradnorm``                  Chen et al. (2018): GradNorm
-``separate``                  one optimizer per term, the terms' weights scale each
-============================  ==========================================================
+* ``static``: the terms' weights (constants, or searched constants when
+  the strategy itself is searched)
+* ``scheduled``: the terms' weights, searched schedules included (only
+  differs from ``static`` inside a `StrategySearch`)
+* ``uncertainty``: Kendall, Gal and Cipolla (2018): learned log-variances
+* ``dwa``: Liu, Johns and Davison (2019): Dynamic Weight Average
+* ``random``: Lin et al. (2022): Random Loss Weighting
+* ``validation``: weights from each term's validation metric, each epoch
+* ``gradnorm``: Chen et al. (2018): GradNorm
+* ``separate``: one optimizer per term, the terms' weights scale each
 
 Strategies are frozen dataclasses registered by a short name (the value of
 the ``strategy`` hyperparameter). A field given as a `tuneweights.Range`, or

@@ -15,8 +15,9 @@ from tuneweights import _validation as v
 from tuneweights import data as data_checks
 from tuneweights import objectives as _objectives
 from tuneweights import pareto, resume
+from tuneweights import progress as _progress
 from tuneweights._io import is_local, replace_atomically, write_json_atomic
-from tuneweights.callbacks import EpochReporter
+from tuneweights.callbacks import EpochReporter, configure_tensorboard
 from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.oracle import DIVERGED, WeightOracle
 from tuneweights.schedules import Schedule
@@ -83,6 +84,7 @@ class Tuner(kt.Tuner):
             oracle = WeightOracle(oracle, hypermodel.space, pruner=pruner, max_restarts=max_restarts)
         self._reporters: dict[str, list[EpochReporter]] = {}
         self._resumed: set[str] = set()
+        self._progress: _progress.Progress | None = None
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         if not self._is_worker():
             _check_unchanged(declared, self.oracle.hyperparameters, self.project_dir)
@@ -93,6 +95,9 @@ class Tuner(kt.Tuner):
 
         The data are checked against the terms' targets, and the objective
         against the presence of validation data, before any trial starts.
+        With ``verbose=1`` (the default) one progress line replaces
+        keras-tuner's per-trial display and Keras's per-epoch output;
+        ``verbose=2`` keeps those, ``verbose=0`` prints nothing.
         """
         hypermodel: WeightedHyperModel = self.hypermodel  # type: ignore[assignment]
         if not hypermodel.has_custom_fit():
@@ -110,7 +115,11 @@ class Tuner(kt.Tuner):
             # which it first writes after a trial: a search killed during its
             # first trial would otherwise start over and mix with its files.
             self.save()
-        super().search(*fit_args, **fit_kwargs)
+        try:
+            with _progress.attached(self.oracle, fit_kwargs) as self._progress:
+                super().search(*fit_args, **fit_kwargs)
+        finally:
+            self._progress = None
 
     def _build_hypermodel(self, hp: kt.HyperParameters) -> WeightedModel:
         with maybe_distribute(self.distribution_strategy):
@@ -182,11 +191,35 @@ class Tuner(kt.Tuner):
             callbacks += [reporter, tuner_utils.TunerCallback(self, trial), checkpoint]
             if self.executions_per_trial == 1:
                 callbacks.append(resume.ResumeCheckpoint(trial_dir))  # after the epoch was reported
+            if self._progress is not None:
+                callbacks.append(self._progress.callback())
+                if not self.hypermodel.has_custom_fit():  # type: ignore[attr-defined]
+                    run_kwargs["verbose"] = 0  # the progress line stands for Keras's output
             run_kwargs["callbacks"] = callbacks
             results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
             if reporter.stop_requested:
                 break
         return results
+
+    def _configure_tensorboard_dir(self, callbacks: list[Any], trial: Any, execution: int = 0) -> None:
+        # keras-tuner's, with the decoded loss weights in TensorBoard's HParams.
+        configure_tensorboard(
+            callbacks,
+            trial,
+            self.hypermodel.space,  # type: ignore[attr-defined]
+            lambda log_dir: self._get_tensorboard_dir(log_dir, trial.trial_id, execution),
+        )
+
+    def on_trial_begin(self, trial: Any) -> None:
+        super().on_trial_begin(trial)
+        if self._progress is not None:
+            self._progress.trial_begin(trial.trial_id, _progress.search_state(self.oracle))
+
+    def on_trial_end(self, trial: Any) -> None:
+        super().on_trial_end(trial)
+        if self._progress is not None:
+            outcome, score = _progress.trial_outcome(self.oracle, trial.trial_id)
+            self._progress.trial_end(trial.trial_id, outcome, score, _progress.search_state(self.oracle))
 
     def _try_run_and_update_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> None:
         super()._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)

@@ -245,6 +245,7 @@ def test_results_summary_shows_decoded_weights(tmp_path, data, capsys):
     assert "Loss weights: a: 1; b: " in capsys.readouterr().out
     described = tuner.describe(tuner.get_best_hyperparameters()[0])
     assert (
-        set(described) == {"weights", "switches", "hyperparameters"}
+        set(described) == {"weights", "switches", "strategy", "hyperparameters"}
         and "ratio/b" not in described["hyperparameters"]
+        and described["strategy"] == tw.strategies.Static()
     )
