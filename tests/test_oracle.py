@@ -214,8 +214,8 @@ def test_pruned_trial_is_answered_stopped_then_recorded_completed_and_marked(tmp
 
 def test_pruned_record_survives_a_reload(tmp_path):
     oracle = pruning(tmp_path)
-    finish(oracle, [1.0, 0.5])
-    finish(oracle, [1.0, 0.6])
+    finish(oracle, [1.0, 0.5, 0.4])
+    finish(oracle, [1.0, 0.6, 0.5])
     finish(oracle, [3.0, 2.0])
     oracle.save()
     again = pruning(tmp_path)
@@ -228,12 +228,50 @@ def test_bayesian_oracle_models_pruned_trials_by_what_they_reached(tmp_path):
         kt.Objective("val_a_loss", "min"), max_trials=10, num_initial_points=3, seed=3
     )
     oracle = pruning(tmp_path, inner=inner)
-    finish(oracle, [1.0, 0.5])
-    finish(oracle, [1.0, 0.6])
+    finish(oracle, [1.0, 0.5, 0.4])
+    finish(oracle, [1.0, 0.6, 0.5])
     finish(oracle, [3.0, 2.0])  # pruned at epoch 1
     assert len(oracle.pruned) == 1
     trial = oracle.create_trial("t1")  # the Gaussian process is fitted on all three
     assert trial.status == "RUNNING" and 0.01 <= trial.hyperparameters.values["ratio/b"] <= 100
+
+
+def test_a_trial_stopped_at_its_last_epoch_is_not_marked_pruned(tmp_path):
+    oracle = pruning(tmp_path)
+    finish(oracle, [1.0, 0.5])
+    finish(oracle, [1.0, 0.6])  # both ran every epoch: the last one is epoch 1
+    trial = oracle.create_trial("t0")
+    oracle.update_trial(trial.trial_id, {"val_a_loss": 3.0}, step=0)
+    assert oracle.update_trial(trial.trial_id, {"val_a_loss": 2.0}, step=1).status == "STOPPED"
+    assert oracle.pruned == {trial.trial_id: 1}  # nothing after epoch 1 is recorded, as for any pruned trial
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)
+    recorded = oracle.get_trial(trial.trial_id)
+    assert recorded.status == "COMPLETED" and recorded.score == 2.0 and not recorded.message
+    assert oracle.pruned == {}
+    with open(tmp_path / "p" / "tuneweights.json") as f:
+        assert json.load(f)["pruned"] == {}
+
+
+def test_a_trial_stopped_before_another_trials_last_epoch_stays_pruned(tmp_path):
+    oracle = pruning(tmp_path)
+    finish(oracle, [1.0, 0.5])
+    finish(oracle, [1.0, 0.6])
+    running = oracle.create_trial("t1")  # still running, beyond epoch 1: epoch 1 was not the last
+    for epoch, value in enumerate([1.0, 0.4, 0.3]):
+        oracle.update_trial(running.trial_id, {"val_a_loss": value}, step=epoch)
+    stopped = finish(oracle, [3.0, 2.0], tuner_id="t0")
+    assert stopped.message.startswith("Pruned after epoch 1") and oracle.pruned == {stopped.trial_id: 1}
+
+
+def test_without_a_finished_trial_at_that_epoch_a_stopped_trial_stays_pruned(tmp_path):
+    oracle = pruning(tmp_path)
+    others = [oracle.create_trial(f"t{i}") for i in (1, 2)]  # running, at epoch 1 (a distributed search)
+    for other in others:
+        for epoch, value in enumerate([1.0, 0.5]):
+            oracle.update_trial(other.trial_id, {"val_a_loss": value}, step=epoch)
+    stopped = finish(oracle, [3.0, 2.0], tuner_id="t0")
+    assert stopped.message.startswith("Pruned after epoch 1") and oracle.pruned == {stopped.trial_id: 1}
 
 
 def test_hyperband_refuses_a_pruner(tmp_path):

@@ -15,7 +15,10 @@ changes only what it must:
   whether the trial should stop, and says so through the STOPPED status of
   the trial it returns; a pruned trial is then recorded as COMPLETED, ranked
   by the best value it reached, and marked as pruned (its message, and
-  `WeightOracle.pruned`);
+  `WeightOracle.pruned`); a trial stopped at what was its last epoch anyway
+  is not marked (the oracle never sees `fit`'s epochs: the last epoch is the
+  one where a completed trial that was not pruned ended, with no trial
+  reporting a later one);
 * its own state (the weight space, the pruned trials) is saved beside
   keras-tuner's files as ``tuneweights.json`` and the space is checked when a
   project is reloaded.
@@ -216,10 +219,48 @@ class WeightOracle(kt.Oracle):
                 f"The trial completed without reporting the objective `{name}` (did `fit` run no epoch?)."
             )
         elif trial.trial_id in self.pruned and self.pruner is not None:
-            trial.message = f"Pruned after epoch {self.pruned[trial.trial_id]} by {self.pruner.describe()}."
+            if self._ran_every_epoch(trial.trial_id, self.pruned[trial.trial_id]):
+                del self.pruned[trial.trial_id]  # stopped where it ended anyway: nothing was pruned
+            else:
+                trial.message = (
+                    f"Pruned after epoch {self.pruned[trial.trial_id]} by {self.pruner.describe()}."
+                )
         self.wrapped.end_trial(trial)
         self.starts.pop(trial.trial_id, None)
         self._save_own_state()
+
+    def _ran_every_epoch(self, trial_id: str, step: int) -> bool:
+        """Whether a trial stopped after `step` had reached its last epoch anyway.
+
+        The oracle never sees `fit`'s `epochs`; the search's record answers
+        instead, for trials that all train the same number of epochs (as
+        RandomSearch, GridSearch and BayesianOptimization run them): the last
+        epoch is `step` when a completed trial that was not pruned ended there
+        and no trial reported a later epoch. Without that evidence (a
+        distributed search whose other trials are still running), the trial
+        stays marked as pruned.
+
+        Args:
+            trial_id: The trial that the pruner stopped.
+            step: The epoch it was stopped after.
+
+        Returns:
+            True when `step` was the trial's last epoch.
+        """
+        name = self.wrapped.objective.name
+        ended_there = False
+        for other in self.wrapped.trials.values():
+            steps = [o.step for o in other.metrics.get_history(name)] if other.metrics.exists(name) else []
+            if other.trial_id == trial_id or not steps:
+                continue
+            last = max(steps)
+            if last > step:
+                return False
+            finished = (
+                other.status == trial_module.TrialStatus.COMPLETED and other.trial_id not in self.pruned
+            )
+            ended_there = ended_there or (finished and last == step)
+        return ended_there
 
     @contextlib.contextmanager
     def _finite_scores(self) -> Iterator[None]:

@@ -1,0 +1,614 @@
+"""Run every benchmark and write a page of results: tables, headlines against their goals, a plot.
+
+Each benchmark script runs in its own process, one after the other, in its
+fast mode (``--fast``: a smoke run of a few minutes in all, for CI) or in its
+full configuration (``--full``: the record). Its standard output is kept
+verbatim; its last line, ``headline: <name>=<value> (goal: ...)``, is parsed
+and judged against the goal. A script that exits with an error, or prints no
+headline, is reported as failed with the end of its standard error, and this
+script then exits with status 1.
+
+The page (Markdown) gives the date, the commit, the machine and the
+software, the mode, a summary table, a plot of every headline value against
+its goal (``--plot``; matplotlib, skipped without it), and per benchmark its
+command, wall time and output. ``--full`` writes ``docs/benchmarks.md`` and
+``docs/img/benchmarks.png``; ``--fast`` writes
+``benchmarks/results/fast.md`` and ``benchmarks/results/fast.png``
+(``benchmarks/results/`` is ignored by git), and never ``docs/`` unless
+``--out`` names it.
+
+Examples::
+
+    python benchmarks/run_all.py --fast
+    python benchmarks/run_all.py --full
+    python benchmarks/run_all.py --fast --only class_weight_d,overhead --out /tmp/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import importlib.metadata
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+STDERR_LINES = 30
+HEADLINE = re.compile(r"^headline: (?P<name>[^=\s]+)=(?P<value>.*?) \(goal: (?P<goal>.*)\)\s*$")
+NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf"
+
+
+@dataclasses.dataclass(frozen=True)
+class Headline:
+    """A parsed headline line: ``headline: <name>=<value> (goal: <goal>)``."""
+
+    name: str
+    value: str
+    goal: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+def parse_headline(line: str) -> Headline | None:
+    """The headline of a line, or None when it is not one.
+
+    Example:
+        >>> parse_headline("headline: overhead=+0.5% (goal: within 3% of plain model.fit)")
+        Headline(name='overhead', value='+0.5%', goal='within 3% of plain model.fit')
+        >>> parse_headline("total wall time: 35 s") is None
+        True
+    """
+    match = HEADLINE.match(line.strip())
+    return Headline(match["name"], match["value"], match["goal"]) if match else None
+
+
+def numbers(text: str) -> list[float]:
+    """The numbers in `text`, in order.
+
+    Example:
+        >>> numbers("+0.0123 test MSE (+3.1 SE, paired)")
+        [0.0123, 3.1]
+    """
+    return [float(n) for n in re.findall(NUMBER, text)]
+
+
+# -- judging a headline against its goal ---------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """Whether a headline meets its goal, and what to plot.
+
+    Attributes:
+        passed: True (goal met), False (missed) or None (not judged).
+        value: The plotted number, or None.
+        relation: ``"<="``, ``"<"``, ``">="``, ``">"`` or ``"within"``.
+        target: The threshold, or ``(low, high)`` with ``"within"``.
+        label: What `value` is, for the plot's axis.
+        log: Whether to plot on a log scale.
+    """
+
+    passed: bool | None
+    value: float | None = None
+    relation: str = ""
+    target: float | tuple[float, float] | None = None
+    label: str = ""
+    log: bool = False
+
+
+def compare(value: float, relation: str, target: float | tuple[float, float]) -> bool:
+    """Whether `value` satisfies `relation` with `target`.
+
+    Example:
+        >>> compare(0.5, "<=", 3.0), compare(21.1, ">", 3.0), compare(40.0, "within", (9.5, 38.0))
+        (True, True, False)
+    """
+    if relation == "within":
+        low, high = target  # type: ignore[misc]
+        return low <= value <= high
+    bound = float(target)  # type: ignore[arg-type]
+    return {"<=": value <= bound, "<": value < bound, ">=": value >= bound, ">": value > bound}[relation]
+
+
+def verdict_of(
+    value: float, relation: str, target: float | tuple[float, float], label: str, log: bool = False
+) -> Verdict:
+    return Verdict(compare(value, relation, target), value, relation, target, label, log)
+
+
+def in_se(text: str) -> float | None:
+    """The ``(x SE`` count of a headline value, or None.
+
+    Example:
+        >>> in_se("+0.0123 test MSE (+3.1 SE, paired)"), in_se("-0.001 (n/a SE)")
+        (3.1, None)
+    """
+    match = re.search(rf"\(({NUMBER}) SE", text)
+    return float(match[1]) if match else None
+
+
+def judge_overhead(headline: Headline, output: str) -> Verdict:
+    return verdict_of(numbers(headline.value)[0], "<=", 3.0, "overhead of tuneweights-fixed (%)")
+
+
+def judge_schedule_gap(headline: Headline, output: str) -> Verdict:
+    return verdict_of(numbers(headline.value)[0], ">", 3.0, "constant - schedule (standard errors)")
+
+
+def judge_pruning(headline: Headline, output: str) -> Verdict:
+    saving = numbers(headline.value)[0]
+    within = re.search(r"^best results within noise \(.*\): (yes|no)$", output, re.M)
+    passed = saving >= 40.0 and bool(within) and within[1] == "yes"  # type: ignore[index]
+    return Verdict(passed, saving, ">=", 40.0, "epochs saved by median stopping (%)")
+
+
+def judge_a2(headline: Headline, output: str) -> Verdict:
+    count = in_se(headline.value)
+    if count is None:
+        return Verdict(None)
+    return verdict_of(count, ">", 2.0, "uncertainty - searched static (standard errors)")
+
+
+def judge_a_regret(headline: Headline, output: str) -> Verdict:
+    count = in_se(headline.value)
+    if count is None:
+        return Verdict(None)
+    return verdict_of(count, "<", 2.0, "regret of searched static (standard errors)")
+
+
+def judge_c(headline: Headline, output: str) -> Verdict:
+    return verdict_of(numbers(headline.value)[0], ">=", 0.0, "searched static - best adaptive (delta_m %)")
+
+
+def judge_d(headline: Headline, output: str) -> Verdict:
+    found = re.search(r"^goal met: (yes|no)$", output, re.M)
+    theory = re.search(rf"within a factor of ({NUMBER}) of theory, ({NUMBER})", headline.goal)
+    value = numbers(headline.value)[0]
+    factor, target = (float(theory[1]), float(theory[2])) if theory else (2.0, 19.0)
+    return Verdict(
+        None if found is None else found[1] == "yes",
+        value,
+        "within",
+        (target / factor, target * factor),
+        "searched w_pos for balanced accuracy",
+        log=True,
+    )
+
+
+JUDGES: dict[str, Callable[[Headline, str], Verdict]] = {
+    "overhead": judge_overhead,
+    "schedule_gap": judge_schedule_gap,
+    "pruning_epoch_saving": judge_pruning,
+    "a2_uncertainty_minus_static": judge_a2,
+    "a_static_regret": judge_a_regret,
+    "c_static_minus_best_adaptive": judge_c,
+    "d_searched_w_pos": judge_d,
+}
+
+
+def judge(headline: Headline, output: str) -> Verdict:
+    """The verdict of a headline; not judged when its name is unknown or its value unreadable."""
+    rule = JUDGES.get(headline.name)
+    if rule is None:
+        return Verdict(None)
+    try:
+        return rule(headline, output)
+    except (IndexError, ValueError):
+        return Verdict(None)
+
+
+# -- the benchmarks ---------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Benchmark:
+    """A benchmark script and how to run it.
+
+    Attributes:
+        name: Short name (the script's file name without ``.py``).
+        script: Path of the script, relative to the repository root or absolute.
+        problem: What it measures (the problems of BENCHMARKS.md).
+        fast: Arguments of the fast mode.
+        full: Arguments of the full mode.
+    """
+
+    name: str
+    script: str
+    problem: str
+    fast: tuple[str, ...] = ("--fast",)
+    full: tuple[str, ...] = ()
+
+    def command(self, mode: str) -> list[str]:
+        return [os.path.join(ROOT, self.script), *(self.fast if mode == "fast" else self.full)]
+
+
+BENCHMARKS = (
+    Benchmark(
+        "overhead", "benchmarks/overhead.py", "Speed: per-epoch cost against model.fit", fast=("--quick",)
+    ),
+    Benchmark("schedule_b", "benchmarks/schedule_b.py", "B: an auxiliary loss that helps only early"),
+    Benchmark("pruning", "benchmarks/pruning.py", "A: random search with and without pruning"),
+    Benchmark(
+        "strategies", "benchmarks/strategies.py", "A, A2, C: adaptive strategies against searched weights"
+    ),
+    Benchmark("class_weight_d", "benchmarks/class_weight_d.py", "D: the weight of the positive class"),
+)
+
+
+@dataclasses.dataclass
+class Run:
+    """One benchmark's run.
+
+    Attributes:
+        benchmark: What ran.
+        command: The command line, as shown on the page.
+        returncode: The exit status (None: killed after the timeout).
+        stdout, stderr: What it printed.
+        wall: Wall time in seconds.
+    """
+
+    benchmark: Benchmark
+    command: str
+    returncode: int | None
+    stdout: str
+    stderr: str
+    wall: float
+
+    @property
+    def headline(self) -> Headline | None:
+        lines = self.stdout.strip().splitlines()
+        return parse_headline(lines[-1]) if lines else None
+
+    @property
+    def failed(self) -> bool:
+        return self.returncode != 0 or self.headline is None
+
+    @property
+    def body(self) -> str:
+        """The output without the headline line."""
+        lines = self.stdout.rstrip().splitlines()
+        return "\n".join(lines[:-1] if self.headline is not None else lines)
+
+    @property
+    def verdict(self) -> Verdict:
+        headline = self.headline
+        return Verdict(None) if self.failed or headline is None else judge(headline, self.stdout)
+
+    @property
+    def mark(self) -> str:
+        if self.failed:
+            return "FAILED"
+        return {True: "pass", False: "miss", None: "not judged"}[self.verdict.passed]
+
+
+def display_command(benchmark: Benchmark, mode: str) -> str:
+    args = benchmark.fast if mode == "fast" else benchmark.full
+    return " ".join(["python", benchmark.script, *args])
+
+
+def run_benchmark(benchmark: Benchmark, mode: str, timeout: float | None = None) -> Run:
+    """Run one benchmark script in a subprocess from the repository root; never raises on its failure."""
+    began = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, *benchmark.command(mode)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        returncode, stdout, stderr = done.returncode, done.stdout, done.stderr
+    except subprocess.TimeoutExpired as error:
+        returncode = None
+        stdout = (
+            error.stdout.decode(errors="replace") if isinstance(error.stdout, bytes) else error.stdout or ""
+        )
+        stderr = (
+            error.stderr.decode(errors="replace") if isinstance(error.stderr, bytes) else error.stderr or ""
+        )
+        stderr += f"\nkilled after the timeout of {timeout:g} s"
+    return Run(
+        benchmark, display_command(benchmark, mode), returncode, stdout, stderr, time.perf_counter() - began
+    )
+
+
+# -- the machine ----------------------------------------------------------------
+def version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def git(*args: str) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def machine() -> dict[str, str]:
+    """Date, commit, machine and software, as shown at the top of the page."""
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " (with uncommitted changes)"
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
+        "machine": f"{cpus} CPU cores available ({os.cpu_count()} in the machine, {cpu_model()}), "
+        f"{platform.platform()}",
+        "software": f"Python {platform.python_version()}, TensorFlow {version('tensorflow')}, Keras "
+        f"{version('keras')}, keras-tuner {version('keras-tuner')}, tuneweights {version('tuneweights')}",
+        "load": load_average(),
+    }
+
+
+# -- the page ----------------------------------------------------------------------
+MODES = {
+    "fast": (
+        "**fast** (`--fast`): every benchmark in its smoke configuration (one or two seeds, a few "
+        "trials and epochs, small data). The numbers and the pass/miss marks only show that the "
+        "scripts run end to end; they say nothing about how tuneweights performs. The record is "
+        "written by `--full`."
+    ),
+    "full": "**full** (`--full`): every benchmark in its full configuration (the record).",
+}
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def fence(text: str) -> str:
+    """`text` in a fenced code block (longer fences when it holds backticks)."""
+    ticks = "`" * max(3, max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    return f"{ticks}text\n{text}\n{ticks}"
+
+
+def tail(text: str, count: int = STDERR_LINES) -> str:
+    lines = text.rstrip().splitlines()
+    return "\n".join(lines[-count:]) if lines else "(nothing on standard error)"
+
+
+def anchor(name: str) -> str:
+    return re.sub(r"[^a-z0-9_ -]", "", name.lower()).replace(" ", "-")
+
+
+def render(runs: Sequence[Run], info: dict[str, str], mode: str, plot: str | None = None) -> str:
+    """The Markdown page of a set of runs.
+
+    Args:
+        runs: The benchmarks' runs, in the order to show.
+        info: `machine()` (``date``, ``commit``, ``machine``, ``software``,
+            ``load``; more keys are ignored, ``load_end`` is shown when given).
+        mode: ``"fast"`` or ``"full"``.
+        plot: Path of the summary plot relative to the page, or None.
+
+    Returns:
+        The page.
+    """
+    total = sum(run.wall for run in runs)
+    failed = [run.benchmark.name for run in runs if run.failed]
+    load = info.get("load", "unknown")
+    if "load_end" in info:
+        load = f"{load} at the start, {info['load_end']} at the end"
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `python benchmarks/run_all.py"
+        + (" --full" if mode == "full" else " --fast")
+        + "`; the benchmarks are described in `benchmarks/README.md` of the repository. Each script "
+        "ran in its own process, one after the other; its output is shown verbatim below, and its last "
+        "line (the headline) is judged against its goal: **pass**, **miss**, **not judged** (a headline "
+        "this page cannot read) or **FAILED** (the script exited with an error or printed no headline).",
+        "",
+        f"- Mode: {MODES[mode]}",
+        f"- Date: {info.get('date', 'unknown')}",
+        f"- Commit: {info.get('commit', 'unknown')}",
+        f"- Machine: {info.get('machine', 'unknown')}; load average (1, 5, 15 min) {load}",
+        f"- Software: {info.get('software', 'unknown')}",
+        f"- Wall time: {total:.0f} s in all"
+        + (f"; failed: {', '.join(failed)}" if failed else "; every script succeeded"),
+        "",
+        "## Summary",
+        "",
+        "| benchmark | problem | headline | goal | result | wall time |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        headline = run.headline
+        shown = f"`{cell(headline.text)}`" if headline and not run.failed else "-"
+        goal = cell(headline.goal) if headline else "-"
+        lines.append(
+            f"| [{run.benchmark.name}](#{anchor(run.benchmark.name)}) | {cell(run.benchmark.problem)} | "
+            f"{shown} | {goal} | **{run.mark}** | {run.wall:.0f} s |"
+        )
+    if plot:
+        lines += ["", f"![Each headline value against its goal]({plot})"]
+    for run in runs:
+        lines += ["", f"## {run.benchmark.name}", "", f"{run.benchmark.problem}.", ""]
+        status = "exit status " + ("none (timed out)" if run.returncode is None else str(run.returncode))
+        lines += [f"Command: `{run.command}`; wall time {run.wall:.0f} s; {status}; **{run.mark}**.", ""]
+        headline = run.headline
+        if run.failed:
+            reason = (
+                "no headline line at the end of its output"
+                if run.returncode == 0
+                else "it exited with an error"
+            )
+            lines += [
+                f"Failed: {reason}. The last lines of its standard error:",
+                "",
+                fence(tail(run.stderr)),
+                "",
+            ]
+            if run.stdout.strip():
+                lines += ["Its standard output:", "", fence(run.stdout.rstrip()), ""]
+            continue
+        assert headline is not None
+        lines += [fence(run.body), ""]
+        lines.append(f"Headline: `{headline.text}`; goal: {headline.goal}; **{run.mark}**.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# -- the plot ----------------------------------------------------------------------
+def write_plot(runs: Sequence[Run], path: str) -> bool:
+    """One panel per judged headline with a finite value: the value (a dot), the goal's region (shaded).
+
+    Returns:
+        False when there was nothing to plot or matplotlib is missing.
+    """
+    shown = [run for run in runs if run.verdict.value is not None and math.isfinite(run.verdict.value)]
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    if not shown:
+        return False
+    figure, axes = plt.subplots(len(shown), 1, figsize=(7.5, 1.25 * len(shown) + 0.6), squeeze=False)
+    for axis, run in zip(axes[:, 0], shown, strict=True):
+        verdict = run.verdict
+        value = float(verdict.value)  # type: ignore[arg-type]
+        bounds = verdict.target if isinstance(verdict.target, tuple) else (verdict.target,)
+        points = [value, *(float(b) for b in bounds if b is not None)]
+        if verdict.log:
+            low, high = min(points) / 3, max(points) * 3
+        else:
+            span = max(max(points) - min(points), 1.0)
+            low, high = min(points) - 0.3 * span, max(points) + 0.3 * span
+        if verdict.relation == "within":
+            region = bounds
+        elif verdict.relation in ("<", "<="):
+            region = (low, bounds[0])
+        else:
+            region = (bounds[0], high)
+        axis.axvspan(*region, color="tab:green", alpha=0.15, lw=0)
+        for bound in bounds:
+            axis.axvline(bound, color="tab:green", lw=1, ls="--")
+        color = {True: "tab:green", False: "tab:red", None: "tab:gray"}[verdict.passed]
+        axis.plot([value], [0], "o", color=color, ms=9)
+        axis.set_xlim(low, high)
+        if verdict.log:
+            axis.set_xscale("log")
+        axis.set_yticks([])
+        title = f"{run.benchmark.name}: {run.headline.text}"  # type: ignore[union-attr]
+        title = title if len(title) <= 90 else title[:89] + "..."
+        axis.set_title(f"{title} ({run.mark})", fontsize=9, loc="left")
+        axis.set_xlabel(verdict.label, fontsize=8)
+        axis.tick_params(labelsize=8)
+    figure.suptitle("Headline values (dots) against their goals (shaded)", fontsize=10)
+    figure.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True
+
+
+# -- command line ---------------------------------------------------------------------
+def default_paths(mode: str) -> tuple[str, str]:
+    """Where the page and the plot go by default: docs/ for the record, benchmarks/results/ for fast runs."""
+    if mode == "full":
+        return os.path.join(ROOT, "docs", "benchmarks.md"), os.path.join(
+            ROOT, "docs", "img", "benchmarks.png"
+        )
+    results = os.path.join(HERE, "results")
+    return os.path.join(results, "fast.md"), os.path.join(results, "fast.png")
+
+
+def parse_args(argv: Sequence[str] | None, benchmarks: Sequence[Benchmark]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--fast", action="store_true", help="smoke run of every benchmark (a few minutes)")
+    mode.add_argument("--full", action="store_true", help="the full benchmarks (the record; over an hour)")
+    parser.add_argument("--out", help="the page (default: docs/benchmarks.md, or benchmarks/results/fast.md)")
+    parser.add_argument(
+        "--plot",
+        help="the summary plot (default: docs/img/benchmarks.png, or next to a fast page); 'none': no plot",
+    )
+    names = ", ".join(b.name for b in benchmarks)
+    parser.add_argument("--only", help=f"comma-separated benchmarks to run, among {names}")
+    parser.add_argument(
+        "--timeout", type=float, help="seconds per script (default: 900 with --fast, none with --full)"
+    )
+    args = parser.parse_args(argv)
+    if args.only:
+        wanted = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in wanted if n not in {b.name for b in benchmarks}]
+        if unknown or not wanted:
+            parser.error(f"--only must list some of {names}; got {args.only!r}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BENCHMARKS) -> int:
+    """Run the benchmarks, write the page (and the plot); 0 when every script succeeded, else 1."""
+    args = parse_args(argv, benchmarks)
+    mode = "fast" if args.fast else "full"
+    out, plot = default_paths(mode)
+    if args.out and os.path.abspath(args.out) != out:
+        out = os.path.abspath(args.out)
+        plot = os.path.splitext(out)[0] + ".png"
+    if args.plot:
+        plot = None if args.plot == "none" else os.path.abspath(args.plot)
+    timeout = args.timeout if args.timeout is not None else (900.0 if mode == "fast" else None)
+    chosen = [b for b in benchmarks if not args.only or b.name in args.only.split(",")]
+    info = machine()
+    runs = []
+    for benchmark in chosen:
+        print(f"{benchmark.name}: {display_command(benchmark, mode)}", file=sys.stderr, flush=True)
+        run = run_benchmark(benchmark, mode, timeout)
+        headline = run.headline
+        print(
+            f"  {run.wall:.0f} s, {run.mark}" + (f": {headline.text}" if headline and not run.failed else ""),
+            file=sys.stderr,
+            flush=True,
+        )
+        runs.append(run)
+    info["load_end"] = load_average()
+    relative = None
+    if plot and write_plot(runs, plot):
+        relative = os.path.relpath(plot, os.path.dirname(out)).replace(os.sep, "/")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as page:
+        page.write(render(runs, info, mode, relative))
+    failed = [run.benchmark.name for run in runs if run.failed]
+    print(
+        f"wrote {out}"
+        + (f" and {plot}" if relative else "")
+        + f"; {sum(r.wall for r in runs):.0f} s in all"
+        + (f"; FAILED: {', '.join(failed)}" if failed else ""),
+        file=sys.stderr,
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""benchmarks/run_all.py: parsing and judging headlines, the page, and running scripts (tiny fake ones).
+
+The real benchmarks are not run here (their fast modes take minutes together);
+tests/e2e/test_benchmark_suite.py runs problem D's script in its fast mode.
+"""
+
+import doctest
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_run_all():
+    spec = importlib.util.spec_from_file_location("run_all", os.path.join(ROOT, "benchmarks", "run_all.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["run_all"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+run_all = load_run_all()
+
+OVERHEAD = "headline: overhead={} (goal: within 3% of plain model.fit)"
+SCHEDULE = "headline: schedule_gap={} SE (goal: best searched schedule beats the best constant by > 3 standard errors)"
+PRUNING = (
+    "headline: pruning_epoch_saving={}% (goal: at least 40% fewer epochs for a best result within noise)"
+)
+A2 = (
+    "headline: a2_uncertainty_minus_static=+0.0480 test MSE ({} SE, paired; w_src4/w_src1 uncertainty 40.1, "
+    "searched static 0.0123) (goal: uncertainty weighting trusts the precise but biased source 4, searched "
+    "static weights do not and beat it on test by more than 2 standard errors)"
+)
+D = (
+    "headline: d_searched_w_pos={} for balanced accuracy, 4.2 for F1 (goal: within a factor of 2 of theory, "
+    "19 and 5.08, and on test no worse than the unweighted model with its threshold tuned on val by more "
+    "than 2 standard errors)"
+)
+
+
+def test_doctests_of_run_all():
+    result = doctest.testmod(run_all)
+    assert result.attempted >= 5 and result.failed == 0
+
+
+def test_headline_parsing_keeps_parentheses_of_the_value():
+    headline = run_all.parse_headline(A2.format("+3.4"))
+    assert headline.name == "a2_uncertainty_minus_static"
+    assert headline.value.startswith("+0.0480 test MSE (+3.4 SE, paired;")
+    assert headline.goal.startswith("uncertainty weighting trusts")
+    assert run_all.parse_headline("headline: no goal here") is None
+    assert run_all.parse_headline("not a headline: x=1 (goal: y)") is None
+
+
+@pytest.mark.parametrize(
+    "line, output, passed, value",
+    [
+        (OVERHEAD.format("+0.5%"), "", True, 0.5),
+        (OVERHEAD.format("-1.2%"), "", True, -1.2),
+        (OVERHEAD.format("+3.1%"), "", False, 3.1),
+        (SCHEDULE.format("21.1"), "", True, 21.1),
+        (SCHEDULE.format("2.9"), "", False, 2.9),
+        (SCHEDULE.format("-inf"), "", False, float("-inf")),
+        (PRUNING.format("55.0"), "best results within noise (|difference| <= 2 SE): yes\n", True, 55.0),
+        (PRUNING.format("55.0"), "best results within noise (|difference| <= 2 SE): no\n", False, 55.0),
+        (PRUNING.format("35.0"), "best results within noise (|difference| <= 2 SE): yes\n", False, 35.0),
+        (A2.format("+3.4"), "", True, 3.4),
+        (A2.format("+1.2"), "", False, 1.2),
+        (A2.format("n/a"), "", None, None),
+        (
+            "headline: a_static_regret=+0.0010 test MSE (+0.8 SE, paired) (goal: searched static weights "
+            "within 2 standard errors of the analytic optimum)",
+            "",
+            True,
+            0.8,
+        ),
+        (
+            "headline: c_static_minus_best_adaptive=-0.512 delta_m% (best adaptive: dwa) (goal: searched "
+            "static weights at least as good as every adaptive strategy)",
+            "",
+            False,
+            -0.512,
+        ),
+        (D.format("17.3"), "goal met: yes\n", True, 17.3),
+        (D.format("17.3"), "goal met: no\n", False, 17.3),
+        ("headline: something_new=42 (goal: whatever)", "", None, None),
+    ],
+)
+def test_judging_each_known_headline(line, output, passed, value):
+    verdict = run_all.judge(run_all.parse_headline(line), output + line)
+    assert verdict.passed is passed
+    assert verdict.value == value
+
+
+def test_the_goal_of_d_is_a_band_around_the_theoretical_weight():
+    verdict = run_all.judge(run_all.parse_headline(D.format("40")), "goal met: no")
+    assert (verdict.relation, verdict.target, verdict.log) == ("within", (9.5, 38.0), True)
+
+
+def fake_run(name, stdout, returncode=0, stderr="", wall=12.3):
+    benchmark = run_all.Benchmark(name, f"benchmarks/{name}.py", f"problem of {name}")
+    return run_all.Run(benchmark, f"python benchmarks/{name}.py --fast", returncode, stdout, stderr, wall)
+
+
+INFO = {
+    "date": "2026-11-21 10:00 UTC",
+    "commit": "abc1234",
+    "machine": "2 CPU cores available (2 in the machine, Some CPU), Linux",
+    "software": "Python 3.11.7, TensorFlow 2.21.0",
+    "load": "1.0 2.0 3.0",
+    "load_end": "4.0 5.0 6.0",
+}
+TABLE = "variant   ms/epoch\nplain        142.9\nfixed        143.1"
+
+
+def test_render_shows_tables_verbatim_headlines_goals_and_marks():
+    runs = [
+        fake_run("overhead", f"{TABLE}\n{OVERHEAD.format('+0.5%')}\n"),
+        fake_run("schedule_b", f"some table\n{SCHEDULE.format('2.0')}\n", wall=60),
+        fake_run(
+            "broken", "half a table\n", returncode=1, stderr="Traceback\n  ...\nValueError: bad input\n"
+        ),
+        fake_run("silent", "no headline at all\n"),
+    ]
+    page = run_all.render(runs, INFO, "full", plot="img/benchmarks.png")
+    assert page.startswith("# Benchmark results\n")
+    for text in (
+        "2026-11-21 10:00 UTC",
+        "abc1234",
+        "Some CPU",
+        "TensorFlow 2.21.0",
+        "1.0 2.0 3.0 at the start",
+    ):
+        assert text in page
+    assert "**full** (`--full`)" in page
+    assert "- Wall time: 97 s in all; failed: broken, silent" in page
+    assert "![Each headline value against its goal](img/benchmarks.png)" in page
+    # summary: one row per benchmark, the mark of each
+    assert (
+        "| [overhead](#overhead) | problem of overhead | `overhead=+0.5%` | within 3% of plain model.fit | "
+        "**pass** | 12 s |" in page
+    )
+    assert "| `schedule_gap=2.0 SE` |" in page and "**miss** | 60 s |" in page
+    assert "| [broken](#broken) | problem of broken | - | - | **FAILED** |" in page
+    assert "| [silent](#silent) | problem of silent | - | - | **FAILED** |" in page
+    # per benchmark: the table verbatim in a code block, without the headline line
+    assert f"```text\n{TABLE}\n```" in page
+    assert "Headline: `overhead=+0.5%`; goal: within 3% of plain model.fit; **pass**." in page
+    assert "Command: `python benchmarks/overhead.py --fast`; wall time 12 s; exit status 0; **pass**." in page
+    # failures: the reason, the end of standard error, what was printed
+    assert "Failed: it exited with an error." in page
+    assert "```text\nTraceback\n  ...\nValueError: bad input\n```" in page
+    assert "```text\nhalf a table\n```" in page
+    assert "Failed: no headline line at the end of its output." in page
+
+
+def test_render_labels_a_fast_run_and_escapes_pipes():
+    line = "headline: thing=1|2 (goal: a|b)"
+    page = run_all.render([fake_run("thing", f"x | y\n{line}\n")], INFO, "fast")
+    assert "**fast** (`--fast`)" in page and "they say nothing about how tuneweights performs" in page
+    assert "`thing=1\\|2` | a\\|b | **not judged** |" in page
+    assert "```text\nx | y\n```" in page
+    assert "![" not in page
+
+
+def test_the_plot_skips_what_it_cannot_draw(tmp_path):
+    pytest.importorskip("matplotlib")
+    runs = [
+        fake_run("schedule_b", SCHEDULE.format("-inf")),
+        fake_run("overhead", OVERHEAD.format("+0.5%")),
+        fake_run("thing", "headline: thing=1 (goal: whatever)"),
+    ]
+    assert run_all.write_plot(runs, str(tmp_path / "plot.png"))
+    assert (tmp_path / "plot.png").stat().st_size > 1000
+    assert not run_all.write_plot(runs[::2], str(tmp_path / "none.png"))
+    assert not (tmp_path / "none.png").exists()
+
+
+def test_fences_grow_around_backticks():
+    assert run_all.fence("a ``` b").startswith("````text\n")
+
+
+def write_script(path, body):
+    path.write_text(textwrap.dedent(body))
+    return str(path)
+
+
+def test_main_runs_scripts_writes_the_page_and_fails_when_a_script_fails(tmp_path):
+    good = write_script(
+        tmp_path / "good.py",
+        """\
+        import sys
+        print("variant  ms/epoch")
+        print("plain       142.9")
+        print("args:", sys.argv[1:])
+        print("headline: overhead=+0.5% (goal: within 3% of plain model.fit)")
+        """,
+    )
+    bad = write_script(tmp_path / "bad.py", "import sys\nprint('oops', file=sys.stderr)\nsys.exit(3)\n")
+    benchmarks = [
+        run_all.Benchmark("good", good, "a good one", fast=("--quick",)),
+        run_all.Benchmark("bad", bad, "a bad one"),
+    ]
+    out = tmp_path / "page.md"
+    assert run_all.main(["--fast", "--out", str(out)], benchmarks=benchmarks) == 1
+    page = out.read_text()
+    assert "args: ['--quick']" in page
+    assert "**pass**" in page and "**FAILED**" in page and "exit status 3" in page
+    assert "```text\noops\n```" in page
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (tmp_path / "page.png").stat().st_size > 1000
+        assert "![Each headline value against its goal](page.png)" in page
+    assert run_all.main(["--fast", "--out", str(out), "--only", "good"], benchmarks=benchmarks) == 0
+    assert "bad" not in out.read_text()
+
+
+def test_a_script_past_its_timeout_is_a_failure(tmp_path):
+    slow = write_script(tmp_path / "slow.py", "import time\nprint('started', flush=True)\ntime.sleep(30)\n")
+    run = run_all.run_benchmark(run_all.Benchmark("slow", slow, "slow"), "fast", timeout=1)
+    assert run.returncode is None and run.failed and run.mark == "FAILED"
+    assert "killed after the timeout of 1 s" in run.stderr
+
+
+def test_unknown_benchmarks_are_refused():
+    with pytest.raises(SystemExit):
+        run_all.parse_args(["--fast", "--only", "nothing"], run_all.BENCHMARKS)
+    with pytest.raises(SystemExit):
+        run_all.parse_args([], run_all.BENCHMARKS)  # a mode is required
+
+
+def test_the_registry_holds_every_benchmark_script():
+    scripts = {b.script for b in run_all.BENCHMARKS}
+    on_disk = {
+        f"benchmarks/{name}"
+        for name in os.listdir(os.path.join(ROOT, "benchmarks"))
+        if name.endswith(".py") and name not in ("problems.py", "run_all.py")
+    }
+    assert scripts == on_disk
+
+
+def test_a_fast_run_never_writes_docs_by_default():
+    page, plot = run_all.default_paths("fast")
+    assert not page.startswith(os.path.join(ROOT, "docs")) and not plot.startswith(os.path.join(ROOT, "docs"))
+    for path in (page, plot):
+        ignored = subprocess.run(["git", "check-ignore", "-q", os.path.relpath(path, ROOT)], cwd=ROOT)
+        assert ignored.returncode == 0, f"{path} must be ignored by git"
+    assert run_all.default_paths("full") == (
+        os.path.join(ROOT, "docs", "benchmarks.md"),
+        os.path.join(ROOT, "docs", "img", "benchmarks.png"),
+    )
