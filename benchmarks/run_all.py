@@ -34,6 +34,7 @@ import math
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -400,7 +401,14 @@ def anchor(name: str) -> str:
     return re.sub(r"[^a-z0-9_ -]", "", name.lower()).replace(" ", "-")
 
 
-def render(runs: Sequence[Run], info: dict[str, str], mode: str, plot: str | None = None) -> str:
+def render(
+    runs: Sequence[Run],
+    info: dict[str, str],
+    mode: str,
+    plot: str | None = None,
+    pending: Sequence[Benchmark] = (),
+    stopped: str = "",
+) -> str:
     """The Markdown page of a set of runs.
 
     Args:
@@ -409,12 +417,17 @@ def render(runs: Sequence[Run], info: dict[str, str], mode: str, plot: str | Non
             ``load``; more keys are ignored, ``load_end`` is shown when given).
         mode: ``"fast"`` or ``"full"``.
         plot: Path of the summary plot relative to the page, or None.
+        pending: Benchmarks not run (yet), shown after the runs.
+        stopped: Why they were not run, e.g. ``"the run was stopped by SIGTERM"``;
+            empty while the run is in progress.
 
     Returns:
         The page.
     """
     total = sum(run.wall for run in runs)
     failed = [run.benchmark.name for run in runs if run.failed]
+    not_run = ", ".join(b.name for b in pending)
+    why = stopped or "the run is in progress"
     load = info.get("load", "unknown")
     if "load_end" in info:
         load = f"{load} at the start, {info['load_end']} at the end"
@@ -434,7 +447,8 @@ def render(runs: Sequence[Run], info: dict[str, str], mode: str, plot: str | Non
         f"- Machine: {info.get('machine', 'unknown')}; load average (1, 5, 15 min) {load}",
         f"- Software: {info.get('software', 'unknown')}",
         f"- Wall time: {total:.0f} s in all"
-        + (f"; failed: {', '.join(failed)}" if failed else "; every script succeeded"),
+        + (f"; failed: {', '.join(failed)}" if failed else "; every script run succeeded")
+        + (f"; not run: {not_run} ({why})" if pending else ""),
         "",
         "## Summary",
         "",
@@ -448,6 +462,11 @@ def render(runs: Sequence[Run], info: dict[str, str], mode: str, plot: str | Non
         lines.append(
             f"| [{run.benchmark.name}](#{anchor(run.benchmark.name)}) | {cell(run.benchmark.problem)} | "
             f"{shown} | {goal} | **{run.mark}** | {run.wall:.0f} s |"
+        )
+    for benchmark in pending:
+        lines.append(
+            f"| [{benchmark.name}](#{anchor(benchmark.name)}) | {cell(benchmark.problem)} | - | - | "
+            "**not run** | - |"
         )
     if plot:
         lines += ["", f"![Each headline value against its goal]({plot})"]
@@ -474,6 +493,8 @@ def render(runs: Sequence[Run], info: dict[str, str], mode: str, plot: str | Non
         assert headline is not None
         lines += [fence(run.body), ""]
         lines.append(f"Headline: `{headline.text}`; goal: {headline.goal}; **{run.mark}**.")
+    for benchmark in pending:
+        lines += ["", f"## {benchmark.name}", "", f"{benchmark.problem}.", "", f"Not run: {why}."]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -568,8 +589,44 @@ def parse_args(argv: Sequence[str] | None, benchmarks: Sequence[Benchmark]) -> a
     return args
 
 
+class Stopped(Exception):
+    """A signal asked the run to stop."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signal.Signals(signum).name)
+
+
+def write_page(
+    runs: Sequence[Run],
+    info: dict[str, str],
+    mode: str,
+    out: str,
+    plot: str | None,
+    pending: Sequence[Benchmark] = (),
+    stopped: str = "",
+) -> str | None:
+    """Write the page (and the plot); returns the plot's path relative to the page, if one was written."""
+    relative = None
+    if plot and write_plot(runs, plot):
+        relative = os.path.relpath(plot, os.path.dirname(out)).replace(os.sep, "/")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w", encoding="utf-8") as page:
+        page.write(render(runs, info, mode, relative, pending, stopped))
+    return relative
+
+
 def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BENCHMARKS) -> int:
-    """Run the benchmarks, write the page (and the plot); 0 when every script succeeded, else 1."""
+    """Run the benchmarks and write the page (and the plot).
+
+    The page is written again after every benchmark, so that a run stopped
+    halfway leaves the results so far. SIGTERM, SIGHUP and SIGINT stop the run:
+    the script running is killed, the page says which were not run, and the
+    exit status is 1.
+
+    Returns:
+        0 when every script succeeded, else 1.
+    """
     args = parse_args(argv, benchmarks)
     mode = "fast" if args.fast else "full"
     out, plot = default_paths(mode)
@@ -581,33 +638,45 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
     timeout = args.timeout if args.timeout is not None else (900.0 if mode == "fast" else None)
     chosen = [b for b in benchmarks if not args.only or b.name in args.only.split(",")]
     info = machine()
-    runs = []
-    for benchmark in chosen:
-        print(f"{benchmark.name}: {display_command(benchmark, mode)}", file=sys.stderr, flush=True)
-        run = run_benchmark(benchmark, mode, timeout)
-        headline = run.headline
-        print(
-            f"  {run.wall:.0f} s, {run.mark}" + (f": {headline.text}" if headline and not run.failed else ""),
-            file=sys.stderr,
-            flush=True,
-        )
-        runs.append(run)
+    runs: list[Run] = []
+    stopped = ""
+    handled = (signal.SIGTERM, signal.SIGINT) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
+    previous = {signum: signal.signal(signum, _stop) for signum in handled}
+    try:
+        for index, benchmark in enumerate(chosen):
+            print(f"{benchmark.name}: {display_command(benchmark, mode)}", file=sys.stderr, flush=True)
+            run = run_benchmark(benchmark, mode, timeout)
+            runs.append(run)
+            headline = run.headline
+            print(
+                f"  {run.wall:.0f} s, {run.mark}"
+                + (f": {headline.text}" if headline and not run.failed else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+            if index + 1 < len(chosen):
+                info["load_end"] = load_average()
+                write_page(runs, info, mode, out, plot, chosen[index + 1 :])
+    except Stopped as error:
+        stopped = f"the run was stopped by {error}"
+        if len(runs) < len(chosen):
+            stopped += f" during {chosen[len(runs)].name}"
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     info["load_end"] = load_average()
-    relative = None
-    if plot and write_plot(runs, plot):
-        relative = os.path.relpath(plot, os.path.dirname(out)).replace(os.sep, "/")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w", encoding="utf-8") as page:
-        page.write(render(runs, info, mode, relative))
+    pending = chosen[len(runs) :]
+    relative = write_page(runs, info, mode, out, plot, pending, stopped)
     failed = [run.benchmark.name for run in runs if run.failed]
     print(
         f"wrote {out}"
         + (f" and {plot}" if relative else "")
         + f"; {sum(r.wall for r in runs):.0f} s in all"
-        + (f"; FAILED: {', '.join(failed)}" if failed else ""),
+        + (f"; FAILED: {', '.join(failed)}" if failed else "")
+        + (f"; {stopped}" if stopped else ""),
         file=sys.stderr,
     )
-    return 1 if failed else 0
+    return 1 if failed or pending else 0
 
 
 if __name__ == "__main__":

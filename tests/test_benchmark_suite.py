@@ -7,6 +7,7 @@ tests/e2e/test_benchmark_suite.py runs problem D's script in its fast mode.
 import doctest
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -141,7 +142,7 @@ def test_render_shows_tables_verbatim_headlines_goals_and_marks():
     ):
         assert text in page
     assert "**full** (`--full`)" in page
-    assert "- Wall time: 97 s in all; failed: broken, silent" in page
+    assert "- Wall time: 97 s in all; failed: broken, silent\n" in page
     assert "![Each headline value against its goal](img/benchmarks.png)" in page
     # summary: one row per benchmark, the mark of each
     assert (
@@ -220,6 +221,48 @@ def test_main_runs_scripts_writes_the_page_and_fails_when_a_script_fails(tmp_pat
         assert "![Each headline value against its goal](page.png)" in page
     assert run_all.main(["--fast", "--out", str(out), "--only", "good"], benchmarks=benchmarks) == 0
     assert "bad" not in out.read_text()
+
+
+def test_a_stopped_run_writes_what_it_has_and_lists_the_rest(tmp_path):
+    good = write_script(tmp_path / "good.py", f"print({OVERHEAD.format('+0.5%')!r})\n")
+    # stands for an outside `kill`: the script sends SIGTERM to run_all, here the test process itself
+    stopper = write_script(
+        tmp_path / "stopper.py",
+        "import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\ntime.sleep(30)\n",
+    )
+    benchmarks = [
+        run_all.Benchmark("good", good, "a good one"),
+        run_all.Benchmark("stopper", stopper, "sends SIGTERM"),
+        run_all.Benchmark("later", good, "never reached"),
+    ]
+    out = tmp_path / "page.md"
+    before = signal.getsignal(signal.SIGTERM)
+    assert run_all.main(["--fast", "--out", str(out), "--plot", "none"], benchmarks=benchmarks) == 1
+    assert signal.getsignal(signal.SIGTERM) is before
+    page = out.read_text()
+    assert "| [good](#good) | a good one | `overhead=+0.5%` |" in page
+    assert "| [stopper](#stopper) | sends SIGTERM | - | - | **not run** | - |" in page
+    assert "| [later](#later) | never reached | - | - | **not run** | - |" in page
+    assert "; not run: stopper, later (the run was stopped by SIGTERM during stopper)" in page
+    assert "Not run: the run was stopped by SIGTERM during stopper." in page
+
+
+def test_the_page_is_written_after_every_benchmark(tmp_path):
+    out = tmp_path / "page.md"
+    # the second script reads the page that run_all wrote after the first one
+    good = write_script(tmp_path / "good.py", f"print({OVERHEAD.format('+0.5%')!r})\n")
+    reader = write_script(
+        tmp_path / "reader.py",
+        f"""\
+        page = open({str(out)!r}).read()
+        assert "**not run** | - |" in page and "the run is in progress" in page, page
+        print("headline: read=1 (goal: the page so far exists)")
+        """,
+    )
+    benchmarks = [run_all.Benchmark("good", good, "first"), run_all.Benchmark("reader", reader, "second")]
+    assert run_all.main(["--fast", "--out", str(out), "--plot", "none"], benchmarks=benchmarks) == 0
+    page = out.read_text()
+    assert "**not judged**" in page and "not run" not in page
 
 
 def test_a_script_past_its_timeout_is_a_failure(tmp_path):
