@@ -22,6 +22,11 @@ Examples::
     python benchmarks/run_all.py --fast
     python benchmarks/run_all.py --full
     python benchmarks/run_all.py --fast --only class_weight_d,overhead --out /tmp/benchmarks.md
+    python benchmarks/run_all.py --full --only overhead --keep
+
+The runs are also saved as JSON next to the page (``docs/benchmarks.json``);
+``--keep`` runs the ``--only`` benchmarks again and keeps the others' runs
+from it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import argparse
 import dataclasses
 import datetime
 import importlib.metadata
+import json
 import math
 import os
 import platform
@@ -252,6 +258,9 @@ class Run:
         returncode: The exit status (None: killed after the timeout).
         stdout, stderr: What it printed.
         wall: Wall time in seconds.
+        started: When it started (``YYYY-mm-dd HH:MM UTC``).
+        commit: The commit it ran at (as on the page's header).
+        load: Load averages (1, 5, 15 min) when it started and ended.
     """
 
     benchmark: Benchmark
@@ -260,6 +269,26 @@ class Run:
     stdout: str
     stderr: str
     wall: float
+    started: str = ""
+    commit: str = ""
+    load: str = ""
+
+    def to_json(self) -> dict:
+        """The run as JSON (the benchmark by name)."""
+        fields = dataclasses.asdict(self)
+        fields["benchmark"] = self.benchmark.name
+        return fields
+
+    @classmethod
+    def from_json(cls, fields: dict, benchmarks: Sequence[Benchmark]) -> Run | None:
+        """The run of `to_json`; None when its benchmark is not among `benchmarks`."""
+        by_name = {b.name: b for b in benchmarks}
+        if fields.get("benchmark") not in by_name:
+            return None
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(
+            **{**{k: v for k, v in fields.items() if k in names}, "benchmark": by_name[fields["benchmark"]]}
+        )
 
     @property
     def headline(self) -> Headline | None:
@@ -295,6 +324,7 @@ def display_command(benchmark: Benchmark, mode: str) -> str:
 
 def run_benchmark(benchmark: Benchmark, mode: str, timeout: float | None = None) -> Run:
     """Run one benchmark script in a subprocess from the repository root; never raises on its failure."""
+    started, commit, load = now(), commit_of_tree(), load_average()
     began = time.perf_counter()
     try:
         done = subprocess.run(
@@ -314,8 +344,17 @@ def run_benchmark(benchmark: Benchmark, mode: str, timeout: float | None = None)
             error.stderr.decode(errors="replace") if isinstance(error.stderr, bytes) else error.stderr or ""
         )
         stderr += f"\nkilled after the timeout of {timeout:g} s"
+    wall = time.perf_counter() - began
     return Run(
-        benchmark, display_command(benchmark, mode), returncode, stdout, stderr, time.perf_counter() - began
+        benchmark,
+        display_command(benchmark, mode),
+        returncode,
+        stdout,
+        stderr,
+        wall,
+        started=started,
+        commit=commit,
+        load=f"{load} at the start, {load_average()} at the end",
     )
 
 
@@ -353,14 +392,24 @@ def load_average() -> str:
         return "unknown"
 
 
-def machine() -> dict[str, str]:
-    """Date, commit, machine and software, as shown at the top of the page."""
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def commit_of_tree() -> str:
+    """The short commit hash, marked when tracked files have uncommitted changes."""
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     if git("status", "--porcelain", "--untracked-files=no"):
         commit += " (with uncommitted changes)"
+    return commit
+
+
+def machine() -> dict[str, str]:
+    """Date, commit, machine and software, as shown at the top of the page."""
+    commit = commit_of_tree()
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": now(),
         "commit": commit,
         "machine": f"{cpus} CPU cores available ({os.cpu_count()} in the machine, {cpu_model()}), "
         f"{platform.platform()}",
@@ -399,6 +448,14 @@ def tail(text: str, count: int = STDERR_LINES) -> str:
 
 def anchor(name: str) -> str:
     return re.sub(r"[^a-z0-9_ -]", "", name.lower()).replace(" ", "-")
+
+
+def other_commits(runs: Sequence[Run], commit: str) -> str:
+    """``"; <benchmark> ran at <commit>, ..."`` for the runs at another commit than the page's."""
+    others = [
+        f"{run.benchmark.name} ran at {run.commit}" for run in runs if run.commit and run.commit != commit
+    ]
+    return "; " + ", ".join(others) if others else ""
 
 
 def render(
@@ -443,7 +500,7 @@ def render(
         "",
         f"- Mode: {MODES[mode]}",
         f"- Date: {info.get('date', 'unknown')}",
-        f"- Commit: {info.get('commit', 'unknown')}",
+        f"- Commit: {info.get('commit', 'unknown')}" + other_commits(runs, info.get("commit", "")),
         f"- Machine: {info.get('machine', 'unknown')}; load average (1, 5, 15 min) {load}",
         f"- Software: {info.get('software', 'unknown')}",
         f"- Wall time: {total:.0f} s in all"
@@ -474,6 +531,11 @@ def render(
         lines += ["", f"## {run.benchmark.name}", "", f"{run.benchmark.problem}.", ""]
         status = "exit status " + ("none (timed out)" if run.returncode is None else str(run.returncode))
         lines += [f"Command: `{run.command}`; wall time {run.wall:.0f} s; {status}; **{run.mark}**.", ""]
+        if run.started:
+            lines += [
+                f"Ran {run.started} at commit {run.commit}; load average (1, 5, 15 min) {run.load}.",
+                "",
+            ]
         headline = run.headline
         if run.failed:
             reason = (
@@ -578,6 +640,12 @@ def parse_args(argv: Sequence[str] | None, benchmarks: Sequence[Benchmark]) -> a
     names = ", ".join(b.name for b in benchmarks)
     parser.add_argument("--only", help=f"comma-separated benchmarks to run, among {names}")
     parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="with --only: keep the other benchmarks' runs from the record of the previous run "
+        "(the page's .json), so that one benchmark can be run again without the others",
+    )
+    parser.add_argument(
         "--timeout", type=float, help="seconds per script (default: 900 with --fast, none with --full)"
     )
     args = parser.parse_args(argv)
@@ -597,6 +665,31 @@ def _stop(signum: int, frame: object) -> None:
     raise Stopped(signal.Signals(signum).name)
 
 
+def record_path(out: str) -> str:
+    """The record of a page's runs (JSON): the page's path with ``.json`` for ``.md``."""
+    return os.path.splitext(out)[0] + ".json"
+
+
+def read_record(path: str, mode: str, benchmarks: Sequence[Benchmark]) -> list[Run]:
+    """The runs of a record written by `write_page` in the same mode.
+
+    Raises:
+        ValueError: No record, an unreadable one, or one of the other mode.
+    """
+    try:
+        with open(path, encoding="utf-8") as file:
+            record = json.load(file)
+    except FileNotFoundError:
+        raise ValueError(f"--keep: no record of a previous run at {path}; run without --keep first") from None
+    except (OSError, ValueError) as error:
+        raise ValueError(f"--keep: cannot read the record {path}: {error}") from None
+    if not isinstance(record, dict) or record.get("mode") != mode or not isinstance(record.get("runs"), list):
+        got = record.get("mode") if isinstance(record, dict) else type(record).__name__
+        raise ValueError(f"--keep: the record {path} must hold runs of mode {mode!r}; got mode {got!r}")
+    runs = (Run.from_json(fields, benchmarks) for fields in record["runs"])
+    return [run for run in runs if run is not None]
+
+
 def write_page(
     runs: Sequence[Run],
     info: dict[str, str],
@@ -606,13 +699,20 @@ def write_page(
     pending: Sequence[Benchmark] = (),
     stopped: str = "",
 ) -> str | None:
-    """Write the page (and the plot); returns the plot's path relative to the page, if one was written."""
+    """Write the page, its record (`record_path`) and the plot.
+
+    Returns:
+        The plot's path relative to the page, if one was written.
+    """
     relative = None
     if plot and write_plot(runs, plot):
         relative = os.path.relpath(plot, os.path.dirname(out)).replace(os.sep, "/")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w", encoding="utf-8") as page:
         page.write(render(runs, info, mode, relative, pending, stopped))
+    with open(record_path(out), "w", encoding="utf-8") as file:
+        json.dump({"mode": mode, "runs": [run.to_json() for run in runs]}, file, indent=1)
+        file.write("\n")
     return relative
 
 
@@ -637,8 +737,20 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
         plot = None if args.plot == "none" else os.path.abspath(args.plot)
     timeout = args.timeout if args.timeout is not None else (900.0 if mode == "fast" else None)
     chosen = [b for b in benchmarks if not args.only or b.name in args.only.split(",")]
+    kept: dict[str, Run] = {}
+    if args.keep:
+        try:
+            previous_runs = read_record(record_path(out), mode, benchmarks)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        kept = {run.benchmark.name: run for run in previous_runs if run.benchmark not in chosen}
     info = machine()
-    runs: list[Run] = []
+    done: dict[str, Run] = {}
+
+    def ordered() -> list[Run]:  # the runs of this invocation and the kept ones, in the benchmarks' order
+        return [r for b in benchmarks for r in [done.get(b.name) or kept.get(b.name)] if r is not None]
+
     stopped = ""
     handled = (signal.SIGTERM, signal.SIGINT) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
     previous = {signum: signal.signal(signum, _stop) for signum in handled}
@@ -646,7 +758,7 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
         for index, benchmark in enumerate(chosen):
             print(f"{benchmark.name}: {display_command(benchmark, mode)}", file=sys.stderr, flush=True)
             run = run_benchmark(benchmark, mode, timeout)
-            runs.append(run)
+            done[benchmark.name] = run
             headline = run.headline
             print(
                 f"  {run.wall:.0f} s, {run.mark}"
@@ -656,22 +768,24 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
             )
             if index + 1 < len(chosen):
                 info["load_end"] = load_average()
-                write_page(runs, info, mode, out, plot, chosen[index + 1 :])
+                write_page(ordered(), info, mode, out, plot, chosen[index + 1 :])
     except Stopped as error:
         stopped = f"the run was stopped by {error}"
-        if len(runs) < len(chosen):
-            stopped += f" during {chosen[len(runs)].name}"
+        if len(done) < len(chosen):
+            stopped += f" during {chosen[len(done)].name}"
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     info["load_end"] = load_average()
-    pending = chosen[len(runs) :]
+    pending = chosen[len(done) :]
+    runs = ordered()
     relative = write_page(runs, info, mode, out, plot, pending, stopped)
     failed = [run.benchmark.name for run in runs if run.failed]
     print(
         f"wrote {out}"
         + (f" and {plot}" if relative else "")
-        + f"; {sum(r.wall for r in runs):.0f} s in all"
+        + f"; {sum(r.wall for r in done.values()):.0f} s in all"
+        + (f" (kept from the previous run: {', '.join(kept)})" if kept else "")
         + (f"; FAILED: {', '.join(failed)}" if failed else "")
         + (f"; {stopped}" if stopped else ""),
         file=sys.stderr,

@@ -6,7 +6,9 @@ tests/e2e/test_benchmark_suite.py runs problem D's script in its fast mode.
 
 import doctest
 import importlib.util
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -299,3 +301,49 @@ def test_a_fast_run_never_writes_docs_by_default():
         os.path.join(ROOT, "docs", "benchmarks.md"),
         os.path.join(ROOT, "docs", "img", "benchmarks.png"),
     )
+
+
+def test_keep_runs_one_benchmark_again_and_keeps_the_others_from_the_record(tmp_path):
+    first = write_script(tmp_path / "first.py", f"print({OVERHEAD.format('+9.7%')!r})\n")
+    second = write_script(
+        tmp_path / "second.py",
+        f"print('a table')\nprint('best results within noise (|difference| <= 2 SE): yes')\nprint({PRUNING.format('42.1')!r})\n",
+    )
+    benchmarks = [run_all.Benchmark("overhead", first, "speed"), run_all.Benchmark("pruning", second, "A")]
+    out = tmp_path / "page.md"
+    args = ["--full", "--out", str(out), "--plot", "none"]
+    assert run_all.main(args, benchmarks=benchmarks) == 0  # +9.7% misses its goal: no failure
+    record = json.loads((tmp_path / "page.json").read_text())
+    assert record["mode"] == "full" and [r["benchmark"] for r in record["runs"]] == ["overhead", "pruning"]
+    pruning_run = record["runs"][1]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", pruning_run["started"])
+    assert re.fullmatch(
+        r"[\d.]+ [\d.]+ [\d.]+ at the start, [\d.]+ [\d.]+ [\d.]+ at the end", pruning_run["load"]
+    )
+    page = out.read_text()
+    assert (
+        "**miss**" in page and f"Ran {pruning_run['started']} at commit {pruning_run['commit']}; load" in page
+    )
+
+    # the first script, measured again (say, on a quiet machine); the second's run is kept as it was
+    write_script(tmp_path / "first.py", f"print({OVERHEAD.format('+0.4%')!r})\n")
+    os.remove(second)  # not run again
+    assert run_all.main([*args, "--only", "overhead", "--keep"], benchmarks=benchmarks) == 0
+    again = json.loads((tmp_path / "page.json").read_text())
+    assert again["runs"][1] == pruning_run
+    page = out.read_text()
+    assert "`overhead=+0.4%`" in page and "+9.7%" not in page and "a table" in page
+    assert page.index("## overhead") < page.index("## pruning")
+    assert "| **miss** |" not in page and page.count("| **pass** |") == 2
+
+
+def test_keep_without_a_record_of_the_same_mode_is_refused(tmp_path, capsys):
+    benchmarks = [run_all.Benchmark("overhead", "x.py", "speed")]
+    out = tmp_path / "page.md"
+    args = ["--out", str(out), "--plot", "none", "--only", "overhead", "--keep"]
+    assert run_all.main(["--full", *args], benchmarks=benchmarks) == 2
+    assert f"--keep: no record of a previous run at {tmp_path / 'page.json'}" in capsys.readouterr().err
+    (tmp_path / "page.json").write_text(json.dumps({"mode": "fast", "runs": []}))
+    assert run_all.main(["--full", *args], benchmarks=benchmarks) == 2
+    assert "must hold runs of mode 'full'; got mode 'fast'" in capsys.readouterr().err
+    assert not out.exists()

@@ -17,7 +17,10 @@ import keras  # noqa: E402
 
 import tuneweights as tw  # noqa: E402
 from tests.conftest import TwoSources, make_data  # noqa: E402
+from tests.e2e.scripts import freeze_imports  # noqa: E402
 from tuneweights import _io  # noqa: E402
+
+freeze_imports()
 
 TRIALS = 4
 EPOCHS = 5

@@ -84,7 +84,7 @@ def test_bayesian_search_over_schedules_proposes_valid_configs(tmp_path):
             expected |= {"cycles", "ratio"}
         assert active == expected, (family, active)  # only the chosen family's parameters are set
         assert 0.01 <= values["schedule/b/start"] <= 100
-        check_logged_weights_follow_the_schedule(tuner, trial, horizon=4)
+        check_logged_weights_follow_the_schedule(tuner, trial, horizon=3)
     assert len(families) > 1
 
 
@@ -100,8 +100,8 @@ def test_hyperband_promoted_trials_continue_the_schedule(tmp_path):
     tuner = tw.Hyperband(
         Scheduled(),
         objective="val_a_loss",
-        max_epochs=4,
-        factor=2,
+        max_epochs=3,
+        factor=3,
         seed=1,
         directory=str(tmp_path),
         project_name="hb",
@@ -110,4 +110,4 @@ def test_hyperband_promoted_trials_continue_the_schedule(tmp_path):
     promoted = [t for t in trials if t.hyperparameters.values.get("tuner/initial_epoch", 0) > 0]
     assert promoted
     for trial in trials:  # the horizon is max_epochs in every round
-        check_logged_weights_follow_the_schedule(tuner, trial, horizon=4)
+        check_logged_weights_follow_the_schedule(tuner, trial, horizon=3)

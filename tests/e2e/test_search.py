@@ -81,8 +81,8 @@ def test_hyperband_keeps_absolute_epochs_and_promotes(tmp_path, data):
     tuner = tw.Hyperband(
         TwoSources(),
         objective="val_a_loss",
-        max_epochs=4,
-        factor=2,
+        max_epochs=3,
+        factor=3,
         seed=3,
         directory=str(tmp_path),
         project_name="hb",

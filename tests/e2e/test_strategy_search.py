@@ -41,9 +41,9 @@ class Heads(tw.WeightedHyperModel):
 def make_tuner(kind, tmp_path):
     kwargs = dict(objective="val_a_loss", directory=str(tmp_path), project_name=kind, seed=2)
     if kind == "random":
-        return tw.RandomSearch(Heads(), max_trials=8, **kwargs)
+        return tw.RandomSearch(Heads(), max_trials=6, **kwargs)
     if kind == "bayesian":
-        return tw.BayesianOptimization(Heads(), max_trials=6, num_initial_points=3, **kwargs)
+        return tw.BayesianOptimization(Heads(), max_trials=5, num_initial_points=3, **kwargs)
     return tw.Hyperband(Heads(), max_epochs=EPOCHS, factor=3, **kwargs)
 
 
