@@ -322,9 +322,14 @@ def display_command(benchmark: Benchmark, mode: str) -> str:
     return " ".join(["python", benchmark.script, *args])
 
 
-def run_benchmark(benchmark: Benchmark, mode: str, timeout: float | None = None) -> Run:
-    """Run one benchmark script in a subprocess from the repository root; never raises on its failure."""
-    started, commit, load = now(), commit_of_tree(), load_average()
+def run_benchmark(
+    benchmark: Benchmark, mode: str, timeout: float | None = None, outputs: Sequence[str] = ()
+) -> Run:
+    """Run one benchmark script in a subprocess from the repository root; never raises on its failure.
+
+    `outputs` are the files of the page, left out of the commit's uncommitted changes.
+    """
+    started, commit, load = now(), commit_of_tree(outputs), load_average()
     began = time.perf_counter()
     try:
         done = subprocess.run(
@@ -396,17 +401,25 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def commit_of_tree() -> str:
-    """The short commit hash, marked when tracked files have uncommitted changes."""
+def commit_of_tree(outputs: Sequence[str] = ()) -> str:
+    """The short commit hash, marked when tracked files other than `outputs` have uncommitted changes.
+
+    The page, its record and its plot (`outputs`) are left out: they change as the run goes.
+    """
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    if git("status", "--porcelain", "--untracked-files=no"):
+    ignored = {os.path.abspath(path) for path in outputs}
+    changed = [
+        line[3:].split(" -> ")[-1].strip('"')
+        for line in git("status", "--porcelain", "--untracked-files=no").splitlines()
+    ]
+    if any(os.path.abspath(os.path.join(ROOT, path)) not in ignored for path in changed):
         commit += " (with uncommitted changes)"
     return commit
 
 
-def machine() -> dict[str, str]:
-    """Date, commit, machine and software, as shown at the top of the page."""
-    commit = commit_of_tree()
+def machine(outputs: Sequence[str] = ()) -> dict[str, str]:
+    """Date, commit (see `commit_of_tree`), machine and software, as shown at the top of the page."""
+    commit = commit_of_tree(outputs)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
         "date": now(),
@@ -745,7 +758,8 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
             print(error, file=sys.stderr)
             return 2
         kept = {run.benchmark.name: run for run in previous_runs if run.benchmark not in chosen}
-    info = machine()
+    outputs = [out, record_path(out), *([plot] if plot else [])]
+    info = machine(outputs)
     done: dict[str, Run] = {}
 
     def ordered() -> list[Run]:  # the runs of this invocation and the kept ones, in the benchmarks' order
@@ -757,7 +771,7 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
     try:
         for index, benchmark in enumerate(chosen):
             print(f"{benchmark.name}: {display_command(benchmark, mode)}", file=sys.stderr, flush=True)
-            run = run_benchmark(benchmark, mode, timeout)
+            run = run_benchmark(benchmark, mode, timeout, outputs)
             done[benchmark.name] = run
             headline = run.headline
             print(

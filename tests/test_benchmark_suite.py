@@ -347,3 +347,17 @@ def test_keep_without_a_record_of_the_same_mode_is_refused(tmp_path, capsys):
     assert run_all.main(["--full", *args], benchmarks=benchmarks) == 2
     assert "must hold runs of mode 'full'; got mode 'fast'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_commit_is_marked_by_changes_to_tracked_files_other_than_the_outputs(tmp_path, monkeypatch):
+    status = " M docs/benchmarks.md\n D docs/img/benchmarks.png\nR  a.py -> docs/benchmarks.json\n"
+    answers = {"rev-parse": "abc1234", "status": status}
+    monkeypatch.setattr(run_all, "git", lambda *args: answers[args[0]])
+    outputs = [os.path.join(run_all.ROOT, p) for p in ("docs/benchmarks.md", "docs/benchmarks.json")]
+    assert (
+        run_all.commit_of_tree(outputs) == "abc1234 (with uncommitted changes)"
+    )  # the plot is not an output
+    outputs.append(os.path.join(run_all.ROOT, "docs", "img", "benchmarks.png"))
+    assert run_all.commit_of_tree(outputs) == "abc1234"
+    answers["status"] = ""
+    assert run_all.commit_of_tree() == "abc1234"
