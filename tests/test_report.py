@@ -16,7 +16,7 @@ from tests.conftest import make_data
 from tuneweights import cli
 from tuneweights.objectives import resolve
 from tuneweights.oracle import WeightOracle
-from tuneweights.report import MISSING_MATPLOTLIB, rebuild_space, report
+from tuneweights.reporting import MISSING_MATPLOTLIB, rebuild_space, report
 from tuneweights.space import WeightSpace
 
 EPOCHS = 3
@@ -173,6 +173,31 @@ def losses(a, b):
     return {"val_a_loss": a, "val_b_loss": b, "val_unweighted_loss": a + b}
 
 
+def forget_objective(tmp_path):
+    """Make the project one written without the objective (keras-tuner's own, or an older one)."""
+    path = tmp_path / "p" / "tuneweights.json"
+    state = json.loads(path.read_text())
+    del state["objective"]
+    path.write_text(json.dumps(state))
+
+
+def test_the_saved_objective_is_shown_where_the_records_are_ambiguous(tmp_path):
+    objective = resolve(["val_a_loss", "val_b_loss", "val_a_mae"], TERMS)
+    oracle = oracle_in(tmp_path, objective)
+    run_trial(oracle, [{**losses(2, 5), "val_a_mae": 1}, {**losses(1, 4), "val_a_mae": 0.5}])
+    state = json.loads((tmp_path / "p" / "tuneweights.json").read_text())
+    assert state["objective"] == [["val_a_loss", "min"], ["val_b_loss", "min"], ["val_a_mae", "min"]]
+    result = report(tmp_path / "p", tmp_path / "out", plots=False)
+    assert result.parts == {"val_a_loss": "min", "val_b_loss": "min", "val_a_mae": "min"}
+    assert result.rows[0].objective == 5.5 and result.rows[0].best_epoch == 1
+    # recognised from the records alone, the fewest names that add up to the same values
+    forget_objective(tmp_path)
+    assert report(tmp_path / "p", tmp_path / "out", plots=False).parts == {
+        "val_unweighted_loss": "min",
+        "val_a_mae": "min",
+    }
+
+
 def test_pareto_front_of_two_objectives(tmp_path):
     objective = resolve(["val_a_loss", "val_b_loss"], TERMS)
     oracle = oracle_in(tmp_path, objective)
@@ -183,6 +208,9 @@ def test_pareto_front_of_two_objectives(tmp_path):
         run_trial(oracle, [losses(3, 3)]),
         run_trial(oracle, [losses(4, 1)]),
     ]
+    result = report(tmp_path / "p", tmp_path / "out")
+    assert result.parts == {"val_a_loss": "min", "val_b_loss": "min"}  # as saved
+    forget_objective(tmp_path)
     result = report(tmp_path / "p", tmp_path / "out")
     # val_unweighted_loss alone equals the sum too: the parts are the two objectives
     assert result.objective == "multi_objective"
@@ -225,7 +253,11 @@ def test_a_running_search(tmp_path):
 
 def test_a_search_with_no_trial_completed_yet(tmp_path):
     oracle = oracle_in(tmp_path, kt.Objective("val_a_loss", "min"))
-    run_trial(oracle, [losses(4, 1)], end=False)
+    run_trial(oracle, [losses(4, 1), losses(3, 1)], end=False)
+    result = report(tmp_path / "p", tmp_path / "out")
+    assert result.objective == "val_a_loss" and result.best is None  # the saved objective
+    assert result.rows[0].objective == 3 and result.rows[0].best_epoch == 1
+    forget_objective(tmp_path)
     result = report(tmp_path / "p", tmp_path / "out")
     assert result.objective is None and result.best is None
     assert [r.status for r in result.rows] == ["RUNNING"] and result.rows[0].weights["a"] == 1.0

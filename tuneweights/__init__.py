@@ -6,7 +6,7 @@ from tuneweights.callbacks import EpochReporter, report_epoch
 from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.oracle import WeightOracle
 from tuneweights.pruners import MedianStopping, PercentilePruner, Pruner, SuccessiveHalving
-from tuneweights.report import report
+from tuneweights.reporting import report
 from tuneweights.schedules import Schedule
 from tuneweights.space import WeightSpace
 from tuneweights.strategies import (

@@ -3,7 +3,7 @@
 ``tuneweights report DIR/PROJECT [--out DIR] [--no-plots] [--objective NAME[:min|max] ...]``
 prints the table of trials and the best configuration of a search, and
 writes the figures, ``trials.csv`` and ``report.html`` (see
-`tuneweights.report.report`).
+`tuneweights.report`, from `tuneweights.reporting`).
 
 Exit codes: 0 on success; 2 for a wrong argument (a path that is not a project
 directory, an objective that was not recorded); 1 when matplotlib is missing
@@ -65,7 +65,7 @@ def parse_objective(texts: Sequence[str] | None) -> Any:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from tuneweights.report import report
+    from tuneweights.reporting import report
 
     result = report(
         args.path,

@@ -61,6 +61,19 @@ def worst(direction: str) -> float:
     return math.inf if direction == "min" else -math.inf
 
 
+def objective_parts(objective: Any) -> list[list[str]]:
+    """``[[name, direction], ...]`` of a keras-tuner objective, one entry per part of a multi-objective.
+
+    Saved in ``tuneweights.json``, where ``tuneweights report`` reads it.
+
+    Example:
+        >>> objective_parts(kt.Objective("val_a_loss", "min"))
+        [['val_a_loss', 'min']]
+    """
+    parts = getattr(objective, "objectives", None) or [objective]
+    return [[str(part.name), str(part.direction)] for part in parts]
+
+
 class WeightOracle(kt.Oracle):
     """Wraps `oracle` and owns the loss-weight space described by `space`.
 
@@ -289,6 +302,7 @@ class WeightOracle(kt.Oracle):
         return {
             "version": STATE_VERSION,
             "space": self.space.get_config(),
+            "objective": objective_parts(self.wrapped.objective),
             "pruned": dict(self.pruned),
             "starts": dict(self.starts),
         }

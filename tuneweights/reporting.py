@@ -20,9 +20,11 @@ epochs and time) and the best configuration, and writes to its output folder:
   objectives;
 * ``report.html``: all of the above in one self-contained file.
 
-keras-tuner keeps the objective in the tuner's memory, not in the project
-directory, so it is given with ``objective=`` or recognised from the trials:
-a single objective is the logged name whose best value is every completed
+The objective is the tuner's, which tuneweights saves in
+``tuneweights.json``; ``objective=`` shows another one. keras-tuner itself
+keeps the objective in the tuner's memory only, so for a project written
+without it (a plain keras-tuner project, or an older one) the objective is
+recognised from the trials: a single objective is the logged name whose best value is every completed
 trial's score, at the trial's best epoch (validation names first among names
 with the same values). A search with several objectives logs
 ``multi_objective``, their sum (those to maximise counted negatively); its
@@ -424,7 +426,24 @@ def rebuild_space(config: Mapping[str, Any]) -> WeightSpace:
     )
 
 
-def _load_state(project_dir: str, notes: list[str]) -> tuple[WeightSpace | None, dict[str, int]]:
+def _saved_objective(state: Mapping[str, Any]) -> _Objective | None:
+    """The objective the tuner saved (`tuneweights.oracle.objective_parts`); None if absent or malformed."""
+    saved = state.get("objective")
+    try:
+        parts = tuple((str(name), str(direction)) for name, direction in saved)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    if not parts or any(direction not in ("min", "max") for _, direction in parts):
+        return None
+    if len(parts) == 1:
+        return _Objective(parts[0][0], parts[0][1], parts)
+    return _Objective(MULTI_OBJECTIVE, "min", parts)
+
+
+def _load_state(
+    project_dir: str, notes: list[str]
+) -> tuple[WeightSpace | None, dict[str, int], _Objective | None]:
+    """The weight space, the pruned trials and the objective saved in ``tuneweights.json``."""
     state = _read_json(os.path.join(project_dir, STATE_FILE))
     if state is None:
         notes.append(
@@ -432,16 +451,17 @@ def _load_state(project_dir: str, notes: list[str]) -> tuple[WeightSpace | None,
             "existed): hyperparameters are shown as recorded and pruned trials are recognised by "
             "their message."
         )
-        return None, {}
+        return None, {}, None
     pruned = {str(k): int(val) for k, val in (state.get("pruned") or {}).items()}
+    objective = _saved_objective(state)
     try:
-        return rebuild_space(state["space"]), pruned
+        return rebuild_space(state["space"]), pruned, objective
     except Exception as error:
         notes.append(
             f"The weight space in {STATE_FILE} could not be rebuilt here ({error}); "
             "hyperparameters are shown as recorded."
         )
-        return None, pruned
+        return None, pruned, objective
 
 
 # -- the objective ------------------------------------------------------------
@@ -763,9 +783,10 @@ def report(
             ``<project_dir>/report``.
         plots: Whether to draw the figures (needs matplotlib). Without them,
             the CSV table and the HTML page are still written.
-        objective: The objective, as given to the tuner (a name, a
-            `keras_tuner.Objective` or a list); recognised from the trials
-            when None (see the module's docstring).
+        objective: The objective to show (a name, a `keras_tuner.Objective`
+            or a list); when None, the tuner's, saved in ``tuneweights.json``,
+            or for a project that lacks it, recognised from the trials (see
+            the module's docstring).
         top: How many of the best trials `schedules.png` shows.
 
     Returns:
@@ -786,9 +807,12 @@ def report(
     v.check_int("top", top, 1)
     figure_class = _figure_class() if plots else None
     notes: list[str] = []
-    space, pruned = _load_state(path, notes)
+    space, pruned, saved = _load_state(path, notes)
     trials = _load_trials(path, notes)
-    chosen = _choose_objective(objective, trials, space, notes)
+    if objective is None and saved is not None:
+        chosen: _Objective | None = saved
+    else:
+        chosen = _choose_objective(objective, trials, space, notes)
     times = _durations(path, trials, notes)
     rows = [_row(t, chosen, space, pruned, notes) for t in trials]
     for row in rows:
