@@ -190,6 +190,16 @@ def judge_d(headline: Headline, output: str) -> Verdict:
     )
 
 
+def judge_units(headline: Headline, output: str) -> Verdict:
+    """Searched weights within 2 SE in raw units, equal weights worse by more than 2 SE."""
+    searched = in_se(headline.value)
+    equal = re.search(rf"equal weights (?:{NUMBER}), ({NUMBER}) SE", headline.value)
+    if searched is None or equal is None:
+        return Verdict(None)
+    passed = abs(searched) <= 2.0 and float(equal[1]) < -2.0
+    return Verdict(passed, searched, "within", (-2.0, 2.0), "change of searched weights' delta_m (SE)")
+
+
 JUDGES: dict[str, Callable[[Headline, str], Verdict]] = {
     "overhead": judge_overhead,
     "schedule_gap": judge_schedule_gap,
@@ -198,6 +208,7 @@ JUDGES: dict[str, Callable[[Headline, str], Verdict]] = {
     "a_static_regret": judge_a_regret,
     "c_static_minus_best_adaptive": judge_c,
     "d_searched_w_pos": judge_d,
+    "c_units_searched_change": judge_units,
 }
 
 
@@ -245,6 +256,7 @@ BENCHMARKS = (
         "strategies", "benchmarks/strategies.py", "A, A2, C: adaptive strategies against searched weights"
     ),
     Benchmark("class_weight_d", "benchmarks/class_weight_d.py", "D: the weight of the positive class"),
+    Benchmark("units_c", "benchmarks/units_c.py", "C in raw 0-16 units: searched against equal weights"),
 )
 
 

@@ -63,6 +63,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
+import functools  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
@@ -225,12 +226,24 @@ def task_a(name: str, cfg: Config) -> Task:
     )
 
 
-def digits_base(heads: Sequence[str] = ("cls", "rec")) -> keras.Model:
-    """Problem C's network: 144-64-32(relu), then Dense(10) logits and Dense(64, sigmoid)."""
+def digits_base(heads: Sequence[str] = ("cls", "rec"), scale: float = 1.0) -> keras.Model:
+    """Problem C's network: 144-64-32(relu), then Dense(10) logits and Dense(64, sigmoid).
+
+    With `scale` other than 1 the reconstruction is the sigmoid times `scale`
+    (for targets in other units: a sigmoid cannot reach 16).
+    """
     inputs = keras.Input((144,))
     hidden = mlp(inputs, (64, 32), "relu")
-    layers = {"cls": keras.layers.Dense(10, name="cls"), "rec": keras.layers.Dense(64, "sigmoid", name="rec")}
-    return keras.Model(inputs, {head: layers[head](hidden) for head in heads})
+    outputs = {}
+    for head in heads:
+        if head == "cls":
+            outputs[head] = keras.layers.Dense(10, name="cls")(hidden)
+        elif scale == 1.0:
+            outputs[head] = keras.layers.Dense(64, "sigmoid", name="rec")(hidden)
+        else:
+            unit = keras.layers.Dense(64, "sigmoid", name="rec_unit")(hidden)
+            outputs[head] = keras.layers.Rescaling(scale, name="rec")(unit)
+    return keras.Model(inputs, outputs)
 
 
 def accuracy_rmse(base: keras.Model, arrays: dict[str, np.ndarray]) -> tuple[float, float]:
@@ -301,10 +314,18 @@ def c_terms(weight: Any) -> list[tw.Term]:
     ]
 
 
-def task_c(cfg: Config) -> tuple[Task, Baselines]:
-    """Problem C, with its single-task baselines trained first (the objective needs them)."""
-    data = problem_c(seed=0, pairs=cfg.pairs_c)
-    baselines = single_task_baselines(data, cfg)
+def task_c(
+    cfg: Config, scale: float = 1.0, ratios: tuple[float, float] = (1e-2, 1e2)
+) -> tuple[Task, Baselines]:
+    """Problem C, with its single-task baselines trained first (the objective needs them).
+
+    Args:
+        cfg: The run's sizes.
+        scale: Factor of the reconstruction targets and outputs (16: the raw 0-16 pixel units).
+        ratios: Range of the searched ``rec/cls`` weight ratio.
+    """
+    data = problem_c(seed=0, pairs=cfg.pairs_c, scale=scale)
+    baselines = single_task_baselines(data, cfg, scale)
 
     def score(base: keras.Model) -> dict[str, float]:
         accuracy, rmse = accuracy_rmse(base, data["test"])
@@ -315,12 +336,12 @@ def task_c(cfg: Config) -> tuple[Task, Baselines]:
         name="C",
         data=data,
         terms=c_terms(1.0),
-        searched=c_terms(tw.Range(1e-2, 1e2)),
+        searched=c_terms(tw.Range(*ratios)),
         objective=kt.Objective("val_delta_m", "max"),
         epochs=cfg.epochs_c,
         batch_size=128,
         learning_rates=(3e-4, 1e-2),
-        build_base=digits_base,
+        build_base=functools.partial(digits_base, scale=scale),
         targets=["label", "right"],
         score=score,
         higher_is_better=True,
@@ -329,8 +350,11 @@ def task_c(cfg: Config) -> tuple[Task, Baselines]:
     return task, baselines
 
 
-def single_task_baselines(data: Problem, cfg: Config) -> Baselines:
-    """Each task alone (same network, one head), Adam 1e-3, best epoch on its val metric, mean over seeds."""
+def single_task_baselines(data: Problem, cfg: Config, scale: float = 1.0) -> Baselines:
+    """Each task alone (same network, one head), Adam 1e-3, best epoch on its val metric, mean over seeds.
+
+    `scale` is that of `digits_base`.
+    """
     began = time.perf_counter()
     results: dict[str, list[tuple[float, float]]] = {"cls": [], "rec": []}
     epochs = 0
@@ -341,7 +365,7 @@ def single_task_baselines(data: Problem, cfg: Config) -> Baselines:
         monitor = f"val_{metric if isinstance(metric, str) else metric.name}"
         for seed in cfg.baseline_seeds:
             keras.utils.set_random_seed(seed)
-            model = digits_base((head,))
+            model = digits_base((head,), scale)
             model.compile(optimizer=keras.optimizers.Adam(1e-3), loss={head: loss}, metrics={head: [metric]})
             train = tf.data.Dataset.from_tensor_slices((data["train"]["x"], {head: data["train"][target]}))
             val = (data["val"]["x"], {head: data["val"][target]})

@@ -29,6 +29,11 @@ def load_run_all():
 
 run_all = load_run_all()
 
+UNITS = (
+    "headline: c_units_searched_change=+0.200 delta_m% ({} SE, paired; equal weights -6.000, {} SE) "
+    "(goal: in raw 0-16 units searched weights keep delta_m within 2 standard errors while equal weights "
+    "lose more)"
+)
 OVERHEAD = "headline: overhead={} (goal: within 3% of plain model.fit)"
 SCHEDULE = "headline: schedule_gap={} SE (goal: best searched schedule beats the best constant by > 3 standard errors)"
 PRUNING = (
@@ -94,6 +99,10 @@ def test_headline_parsing_keeps_parentheses_of_the_value():
         ),
         (D.format("17.3"), "goal met: yes\n", True, 17.3),
         (D.format("17.3"), "goal met: no\n", False, 17.3),
+        (UNITS.format("+0.4", "-4.1"), "", True, 0.4),
+        (UNITS.format("-2.3", "-4.1"), "", False, -2.3),
+        (UNITS.format("+0.4", "-1.9"), "", False, 0.4),
+        (UNITS.format("nan", "-4.1"), "", None, None),
         ("headline: something_new=42 (goal: whatever)", "", None, None),
     ],
 )
