@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-OPTIONAL = {"strategy-benchmarks.md"}
+OPTIONAL = {"strategy-benchmarks.md", "benchmarks.md"}
 SECTION = "Tutorials"
 AFTER = "getting-started.md"
 
