@@ -11,6 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # after freezing what importing TensorFlow and keras-tuner created: see `freeze_imports`.
 LAUNCHER = """\
 import os, runpy, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # as the scripts do, before TensorFlow is imported
 import keras_tuner, tensorflow
 from tests.e2e.scripts import freeze_imports
 freeze_imports()
