@@ -230,19 +230,19 @@ def digits_base(heads: Sequence[str] = ("cls", "rec"), scale: float = 1.0) -> ke
     """Problem C's network: 144-64-32(relu), then Dense(10) logits and Dense(64, sigmoid).
 
     With `scale` other than 1 the reconstruction is the sigmoid times `scale`
-    (for targets in other units: a sigmoid cannot reach 16).
+    (for targets in other units: a sigmoid cannot reach 16). Both heads' layers
+    are created, in this order, whichever `heads` are used: each draws its
+    initial weights' seed when it is created.
     """
     inputs = keras.Input((144,))
     hidden = mlp(inputs, (64, 32), "relu")
-    outputs = {}
-    for head in heads:
-        if head == "cls":
-            outputs[head] = keras.layers.Dense(10, name="cls")(hidden)
-        elif scale == 1.0:
-            outputs[head] = keras.layers.Dense(64, "sigmoid", name="rec")(hidden)
-        else:
-            unit = keras.layers.Dense(64, "sigmoid", name="rec_unit")(hidden)
-            outputs[head] = keras.layers.Rescaling(scale, name="rec")(unit)
+    layers = {
+        "cls": keras.layers.Dense(10, name="cls"),
+        "rec": keras.layers.Dense(64, "sigmoid", name="rec" if scale == 1.0 else "rec_unit"),
+    }
+    outputs = {head: layers[head](hidden) for head in heads}
+    if "rec" in outputs and scale != 1.0:
+        outputs["rec"] = keras.layers.Rescaling(scale, name="rec")(outputs["rec"])
     return keras.Model(inputs, outputs)
 
 
