@@ -45,6 +45,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -191,13 +192,14 @@ def judge_d(headline: Headline, output: str) -> Verdict:
 
 
 def judge_units(headline: Headline, output: str) -> Verdict:
-    """Searched weights within 2 SE in raw units, equal weights worse by more than 2 SE."""
+    """The script's own ``goal met`` line (searched weights within 2 SE in raw units, equal worse by more)."""
     searched = in_se(headline.value)
-    equal = re.search(rf"equal weights (?:{NUMBER}), ({NUMBER}) SE", headline.value)
-    if searched is None or equal is None:
+    found = re.search(r"^goal met: (yes|no)$", output, re.M)
+    if searched is None or found is None:
         return Verdict(None)
-    passed = abs(searched) <= 2.0 and float(equal[1]) < -2.0
-    return Verdict(passed, searched, "within", (-2.0, 2.0), "change of searched weights' delta_m (SE)")
+    return Verdict(
+        found[1] == "yes", searched, "within", (-2.0, 2.0), "change of searched weights' delta_m (SE)"
+    )
 
 
 JUDGES: dict[str, Callable[[Headline, str], Verdict]] = {
@@ -329,6 +331,20 @@ class Run:
         return {True: "pass", False: "miss", None: "not judged"}[self.verdict.passed]
 
 
+def end_process(process: subprocess.Popen, grace: float = 10.0) -> tuple[str, str]:
+    """Ask a benchmark to stop (SIGTERM: it can delete its temporary files), kill it after `grace` seconds.
+
+    Returns:
+        What it printed on standard output and standard error.
+    """
+    process.terminate()
+    try:
+        return process.communicate(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()
+
+
 def display_command(benchmark: Benchmark, mode: str) -> str:
     args = benchmark.fast if mode == "fast" else benchmark.full
     return " ".join(["python", benchmark.script, *args])
@@ -343,24 +359,23 @@ def run_benchmark(
     """
     started, commit, load = now(), commit_of_tree(outputs), load_average()
     began = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, *benchmark.command(mode)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
-        done = subprocess.run(
-            [sys.executable, *benchmark.command(mode)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        returncode, stdout, stderr = done.returncode, done.stdout, done.stderr
-    except subprocess.TimeoutExpired as error:
+        stdout, stderr = process.communicate(timeout=timeout)
+        returncode: int | None = process.returncode
+    except subprocess.TimeoutExpired:
+        stdout, stderr = end_process(process)
         returncode = None
-        stdout = (
-            error.stdout.decode(errors="replace") if isinstance(error.stdout, bytes) else error.stdout or ""
-        )
-        stderr = (
-            error.stderr.decode(errors="replace") if isinstance(error.stderr, bytes) else error.stderr or ""
-        )
         stderr += f"\nkilled after the timeout of {timeout:g} s"
+    except BaseException:  # stopped by a signal (`Stopped`) or Ctrl-C
+        end_process(process)
+        raise
     wall = time.perf_counter() - began
     return Run(
         benchmark,
@@ -419,12 +434,12 @@ def commit_of_tree(outputs: Sequence[str] = ()) -> str:
     The page, its record and its plot (`outputs`) are left out: they change as the run goes.
     """
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    ignored = {os.path.abspath(path) for path in outputs}
-    changed = [
-        line[3:].split(" -> ")[-1].strip('"')
-        for line in git("status", "--porcelain", "--untracked-files=no").splitlines()
+    excluded = [
+        f":(exclude,literal){os.path.relpath(path, ROOT)}"
+        for path in outputs
+        if not os.path.relpath(os.path.abspath(path), ROOT).startswith("..")
     ]
-    if any(os.path.abspath(os.path.join(ROOT, path)) not in ignored for path in changed):
+    if git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded):
         commit += " (with uncommitted changes)"
     return commit
 
@@ -674,11 +689,16 @@ def parse_args(argv: Sequence[str] | None, benchmarks: Sequence[Benchmark]) -> a
         "--timeout", type=float, help="seconds per script (default: 900 with --fast, none with --full)"
     )
     args = parser.parse_args(argv)
-    if args.only:
-        wanted = [n.strip() for n in args.only.split(",") if n.strip()]
-        unknown = [n for n in wanted if n not in {b.name for b in benchmarks}]
-        if unknown or not wanted:
+    args.names = None
+    if args.only is not None:
+        args.names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in args.names if n not in {b.name for b in benchmarks}]
+        if unknown or not args.names:
             parser.error(f"--only must list some of {names}; got {args.only!r}")
+    if args.keep and args.names is None:
+        parser.error("--keep keeps the runs of the benchmarks not named by --only: give --only NAMES")
+    if args.out and not args.out.endswith(".md"):
+        parser.error(f"--out must name a Markdown page ending in .md; got {args.out!r}")
     return args
 
 
@@ -687,6 +707,8 @@ class Stopped(Exception):
 
 
 def _stop(signum: int, frame: object) -> None:
+    for other in (signal.SIGTERM, signal.SIGINT) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()):
+        signal.signal(other, signal.SIG_IGN)  # a second signal must not interrupt writing the page
     raise Stopped(signal.Signals(signum).name)
 
 
@@ -708,11 +730,31 @@ def read_record(path: str, mode: str, benchmarks: Sequence[Benchmark]) -> list[R
         raise ValueError(f"--keep: no record of a previous run at {path}; run without --keep first") from None
     except (OSError, ValueError) as error:
         raise ValueError(f"--keep: cannot read the record {path}: {error}") from None
-    if not isinstance(record, dict) or record.get("mode") != mode or not isinstance(record.get("runs"), list):
+    if not isinstance(record, dict) or record.get("mode") != mode:
         got = record.get("mode") if isinstance(record, dict) else type(record).__name__
         raise ValueError(f"--keep: the record {path} must hold runs of mode {mode!r}; got mode {got!r}")
-    runs = (Run.from_json(fields, benchmarks) for fields in record["runs"])
+    entries = record.get("runs")
+    if not isinstance(entries, list) or not all(_is_run(entry) for entry in entries):
+        raise ValueError(
+            f"--keep: the record {path} must hold a list of runs as written by run_all.py; "
+            f"got {str(entries)[:200]!r}"
+        )
+    runs = (Run.from_json(fields, benchmarks) for fields in entries)
     return [run for run in runs if run is not None]
+
+
+def _is_run(entry: Any) -> bool:
+    """Whether `entry` has the fields and types of `Run.to_json`."""
+    if not isinstance(entry, dict):
+        return False
+    texts = ("benchmark", "command", "stdout", "stderr", "started", "commit", "load")
+    return (
+        all(isinstance(entry.get(key, ""), str) for key in texts)
+        and all(key in entry for key in ("benchmark", "command", "returncode", "stdout", "stderr", "wall"))
+        and (entry["returncode"] is None or type(entry["returncode"]) is int)
+        and isinstance(entry["wall"], (int, float))
+        and not isinstance(entry["wall"], bool)
+    )
 
 
 def write_page(
@@ -761,7 +803,7 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
     if args.plot:
         plot = None if args.plot == "none" else os.path.abspath(args.plot)
     timeout = args.timeout if args.timeout is not None else (900.0 if mode == "fast" else None)
-    chosen = [b for b in benchmarks if not args.only or b.name in args.only.split(",")]
+    chosen = [b for b in benchmarks if args.names is None or b.name in args.names]
     kept: dict[str, Run] = {}
     if args.keep:
         try:
@@ -779,7 +821,12 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
 
     stopped = ""
     handled = (signal.SIGTERM, signal.SIGINT) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
-    previous = {signum: signal.signal(signum, _stop) for signum in handled}
+    # a signal ignored already (SIGHUP under nohup, SIGINT in a background job) stays ignored
+    previous = {
+        signum: signal.signal(signum, _stop)
+        for signum in handled
+        if signal.getsignal(signum) != signal.SIG_IGN
+    }
     try:
         for index, benchmark in enumerate(chosen):
             print(f"{benchmark.name}: {display_command(benchmark, mode)}", file=sys.stderr, flush=True)

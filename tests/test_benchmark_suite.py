@@ -99,10 +99,11 @@ def test_headline_parsing_keeps_parentheses_of_the_value():
         ),
         (D.format("17.3"), "goal met: yes\n", True, 17.3),
         (D.format("17.3"), "goal met: no\n", False, 17.3),
-        (UNITS.format("+0.4", "-4.1"), "", True, 0.4),
-        (UNITS.format("-2.3", "-4.1"), "", False, -2.3),
-        (UNITS.format("+0.4", "-1.9"), "", False, 0.4),
-        (UNITS.format("nan", "-4.1"), "", None, None),
+        (UNITS.format("+0.4", "-4.1"), "goal met: yes\n", True, 0.4),
+        (UNITS.format("-2.3", "-4.1"), "goal met: no\n", False, -2.3),
+        (UNITS.format("+0.4", "-1.9"), "goal met: no\n", False, 0.4),
+        (UNITS.format("+0.4", "-4.1"), "", None, None),
+        (UNITS.format("nan", "-4.1"), "goal met: no\n", None, None),
         ("headline: something_new=42 (goal: whatever)", "", None, None),
     ],
 )
@@ -359,14 +360,90 @@ def test_keep_without_a_record_of_the_same_mode_is_refused(tmp_path, capsys):
 
 
 def test_the_commit_is_marked_by_changes_to_tracked_files_other_than_the_outputs(tmp_path, monkeypatch):
-    status = " M docs/benchmarks.md\n D docs/img/benchmarks.png\nR  a.py -> docs/benchmarks.json\n"
-    answers = {"rev-parse": "abc1234", "status": status}
-    monkeypatch.setattr(run_all, "git", lambda *args: answers[args[0]])
-    outputs = [os.path.join(run_all.ROOT, p) for p in ("docs/benchmarks.md", "docs/benchmarks.json")]
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    for path in ("docs/benchmarks.md", "docs/img/benchmarks.png", "a.py", "docs/ünïcode page.md"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("1")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    monkeypatch.setattr(run_all, "ROOT", str(tmp_path))
+    outputs = [str(tmp_path / "docs" / "benchmarks.md"), str(tmp_path / "docs" / "benchmarks.json")]
+    clean = run_all.commit_of_tree(outputs)
+    assert re.fullmatch(r"[0-9a-f]{7,}", clean)
+    (tmp_path / "docs" / "benchmarks.md").write_text("2")  # the page, rewritten as the run goes
+    (tmp_path / "docs" / "benchmarks.json").write_text("{}")  # untracked
+    assert run_all.commit_of_tree(outputs) == clean
+    assert run_all.commit_of_tree() == f"{clean} (with uncommitted changes)"
+    (tmp_path / "docs" / "img" / "benchmarks.png").unlink()  # the plot is not among these outputs
+    assert run_all.commit_of_tree(outputs) == f"{clean} (with uncommitted changes)"
+    outputs.append(str(tmp_path / "docs" / "img" / "benchmarks.png"))
+    assert run_all.commit_of_tree(outputs) == clean
+    (tmp_path / "docs" / "ünïcode page.md").write_text("2")  # quoted by git status
+    assert run_all.commit_of_tree(outputs) == f"{clean} (with uncommitted changes)"
+    git("checkout", "--", "docs/ünïcode page.md")
+    git("mv", "a.py", "docs/b.py")  # a rename is a change
+    assert run_all.commit_of_tree(outputs) == f"{clean} (with uncommitted changes)"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--full", "--keep"],
+            "--keep keeps the runs of the benchmarks not named by --only: give --only NAMES",
+        ),
+        (["--full", "--out", "page.json"], "--out must name a Markdown page ending in .md; got 'page.json'"),
+        (["--full", "--only", " , "], "--only must list some of"),
+    ],
+)
+def test_inconsistent_options_are_refused(args, message, capsys):
+    with pytest.raises(SystemExit):
+        run_all.parse_args(args, run_all.BENCHMARKS)
+    assert message in capsys.readouterr().err
+
+
+def test_only_names_may_be_spaced(tmp_path):
+    good = write_script(tmp_path / "good.py", f"print({OVERHEAD.format('+0.5%')!r})\n")
+    benchmarks = [run_all.Benchmark("one", good, "1"), run_all.Benchmark("two", good, "2")]
+    out = tmp_path / "page.md"
     assert (
-        run_all.commit_of_tree(outputs) == "abc1234 (with uncommitted changes)"
-    )  # the plot is not an output
-    outputs.append(os.path.join(run_all.ROOT, "docs", "img", "benchmarks.png"))
-    assert run_all.commit_of_tree(outputs) == "abc1234"
-    answers["status"] = ""
-    assert run_all.commit_of_tree() == "abc1234"
+        run_all.main(["--fast", "--out", str(out), "--plot", "none", "--only", "one, two"], benchmarks) == 0
+    )
+    assert [r["benchmark"] for r in json.loads((tmp_path / "page.json").read_text())["runs"]] == [
+        "one",
+        "two",
+    ]
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [[{"benchmark": "overhead"}], ["overhead"], [{"benchmark": ["x"]}], "runs", None],
+)
+def test_a_malformed_record_is_refused_with_kept_runs_untouched(tmp_path, capsys, runs):
+    (tmp_path / "page.json").write_text(json.dumps({"mode": "full", "runs": runs}))
+    benchmarks = [run_all.Benchmark("overhead", "x.py", "speed")]
+    args = ["--full", "--out", str(tmp_path / "page.md"), "--plot", "none", "--only", "overhead", "--keep"]
+    assert run_all.main(args, benchmarks=benchmarks) == 2
+    assert "must hold a list of runs as written by run_all.py" in capsys.readouterr().err
+    assert json.loads((tmp_path / "page.json").read_text())["runs"] == runs
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this platform")
+def test_an_ignored_sighup_stays_ignored(tmp_path):
+    # as under `nohup`: a hang-up must not stop the run
+    hangup = write_script(
+        tmp_path / "hangup.py",
+        f"import os, signal\nos.kill(os.getppid(), signal.SIGHUP)\nprint({OVERHEAD.format('+0.5%')!r})\n",
+    )
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        out = tmp_path / "page.md"
+        args = ["--fast", "--out", str(out), "--plot", "none"]
+        assert run_all.main(args, benchmarks=[run_all.Benchmark("hangup", hangup, "sends SIGHUP")]) == 0
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
+    assert "| **pass** |" in out.read_text()

@@ -190,6 +190,12 @@ def test_the_saved_objective_is_shown_where_the_records_are_ambiguous(tmp_path):
     result = report(tmp_path / "p", tmp_path / "out", plots=False)
     assert result.parts == {"val_a_loss": "min", "val_b_loss": "min", "val_a_mae": "min"}
     assert result.rows[0].objective == 5.5 and result.rows[0].best_epoch == 1
+    # a saved objective that no trial recorded (a state file edited by hand) is not shown
+    path = tmp_path / "p" / "tuneweights.json"
+    path.write_text(json.dumps({**state, "objective": [["val_nope", "min"]]}))
+    result = report(tmp_path / "p", tmp_path / "out", plots=False)
+    assert result.objective == "multi_objective" and result.rows[0].objective == 5.5
+    assert any("(val_nope) was recorded by no trial" in note for note in result.notes)
     # recognised from the records alone, the fewest names that add up to the same values
     forget_objective(tmp_path)
     assert report(tmp_path / "p", tmp_path / "out", plots=False).parts == {

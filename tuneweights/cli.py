@@ -37,8 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         "--objective",
         metavar="NAME[:min|max]",
         action="append",
-        help="the search's objective, when it cannot be recognised from the trials; "
-        "repeat it for several objectives",
+        help="the objective to show instead of the search's own; repeat it for several objectives",
     )
     report.add_argument("--top", type=int, default=3, help="best trials whose schedules are drawn (3)")
     return parser

@@ -440,6 +440,19 @@ def _saved_objective(state: Mapping[str, Any]) -> _Objective | None:
     return _Objective(MULTI_OBJECTIVE, "min", parts)
 
 
+def _recorded_anywhere(objective: _Objective, trials: Sequence[_Trial], notes: list[str]) -> bool:
+    """Whether the saved objective can be shown: no trial recorded anything yet, or one recorded its names."""
+    names = {name for name, _ in objective.parts}
+    recorded = [t for t in trials if t.histories]
+    if not recorded or any(names <= set(t.histories) for t in recorded):
+        return True
+    notes.append(
+        f"The objective saved in {STATE_FILE} ({', '.join(sorted(names))}) was recorded by no trial; "
+        "it is recognised from the records instead."
+    )
+    return False
+
+
 def _load_state(
     project_dir: str, notes: list[str]
 ) -> tuple[WeightSpace | None, dict[str, int], _Objective | None]:
@@ -809,7 +822,7 @@ def report(
     notes: list[str] = []
     space, pruned, saved = _load_state(path, notes)
     trials = _load_trials(path, notes)
-    if objective is None and saved is not None:
+    if objective is None and saved is not None and _recorded_anywhere(saved, trials, notes):
         chosen: _Objective | None = saved
     else:
         chosen = _choose_objective(objective, trials, space, notes)

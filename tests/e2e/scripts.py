@@ -17,7 +17,10 @@ from tests.e2e.scripts import freeze_imports
 freeze_imports()
 script = sys.argv[1]
 sys.argv = sys.argv[1:]
-sys.path[0] = os.path.dirname(script)
+if sys.path and sys.path[0] == "":  # python -c puts the working directory first (unless PYTHONSAFEPATH)
+    sys.path[0] = os.path.dirname(script)
+else:
+    sys.path.insert(0, os.path.dirname(script))
 runpy.run_path(script, run_name="__main__")
 """
 
