@@ -765,8 +765,13 @@ def write_page(
     plot: str | None,
     pending: Sequence[Benchmark] = (),
     stopped: str = "",
+    recorded: Sequence[Run] | None = None,
 ) -> str | None:
     """Write the page, its record (`record_path`) and the plot.
+
+    Args:
+        recorded: The runs of the record, when other than those of the page
+            (with ``--keep``, the previous runs of the benchmarks not run yet).
 
     Returns:
         The plot's path relative to the page, if one was written.
@@ -778,7 +783,7 @@ def write_page(
     with open(out, "w", encoding="utf-8") as page:
         page.write(render(runs, info, mode, relative, pending, stopped))
     with open(record_path(out), "w", encoding="utf-8") as file:
-        json.dump({"mode": mode, "runs": [run.to_json() for run in runs]}, file, indent=1)
+        json.dump({"mode": mode, "runs": [run.to_json() for run in (recorded or runs)]}, file, indent=1)
         file.write("\n")
     return relative
 
@@ -804,7 +809,8 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
         plot = None if args.plot == "none" else os.path.abspath(args.plot)
     timeout = args.timeout if args.timeout is not None else (900.0 if mode == "fast" else None)
     chosen = [b for b in benchmarks if args.names is None or b.name in args.names]
-    kept: dict[str, Run] = {}
+    kept: dict[str, Run] = {}  # the previous runs of the benchmarks not chosen
+    previous_runs: list[Run] = []
     if args.keep:
         try:
             previous_runs = read_record(record_path(out), mode, benchmarks)
@@ -816,8 +822,12 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
     info = machine(outputs)
     done: dict[str, Run] = {}
 
-    def ordered() -> list[Run]:  # the runs of this invocation and the kept ones, in the benchmarks' order
-        return [r for b in benchmarks for r in [done.get(b.name) or kept.get(b.name)] if r is not None]
+    def ordered(before: dict[str, Run]) -> list[Run]:
+        """The runs of this invocation, else those in `before`, in the benchmarks' order."""
+        return [r for b in benchmarks for r in [done.get(b.name) or before.get(b.name)] if r is not None]
+
+    # with --keep, a benchmark not run yet keeps its previous run in the record until it has run
+    last = {run.benchmark.name: run for run in previous_runs}
 
     stopped = ""
     handled = (signal.SIGTERM, signal.SIGINT) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
@@ -841,7 +851,7 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
             )
             if index + 1 < len(chosen):
                 info["load_end"] = load_average()
-                write_page(ordered(), info, mode, out, plot, chosen[index + 1 :])
+                write_page(ordered(kept), info, mode, out, plot, chosen[index + 1 :], "", ordered(last))
     except Stopped as error:
         stopped = f"the run was stopped by {error}"
         if len(done) < len(chosen):
@@ -851,8 +861,8 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
             signal.signal(signum, handler)
     info["load_end"] = load_average()
     pending = chosen[len(done) :]
-    runs = ordered()
-    relative = write_page(runs, info, mode, out, plot, pending, stopped)
+    runs = ordered(kept)
+    relative = write_page(runs, info, mode, out, plot, pending, stopped, ordered(last))
     failed = [run.benchmark.name for run in runs if run.failed]
     print(
         f"wrote {out}"

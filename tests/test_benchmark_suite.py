@@ -447,3 +447,19 @@ def test_an_ignored_sighup_stays_ignored(tmp_path):
     finally:
         signal.signal(signal.SIGHUP, before)
     assert "| **pass** |" in out.read_text()
+
+
+def test_a_stopped_keep_run_keeps_the_previous_runs_of_what_it_did_not_run(tmp_path):
+    first = write_script(tmp_path / "first.py", f"print({OVERHEAD.format('+0.5%')!r})\n")
+    benchmarks = [run_all.Benchmark("one", first, "1"), run_all.Benchmark("two", first, "2")]
+    args = ["--full", "--out", str(tmp_path / "page.md"), "--plot", "none"]
+    assert run_all.main(args, benchmarks=benchmarks) == 0
+    before = json.loads((tmp_path / "page.json").read_text())["runs"]
+    stopper = write_script(
+        tmp_path / "stopper.py",
+        "import os, signal, time\nos.kill(os.getppid(), signal.SIGTERM)\ntime.sleep(30)\n",
+    )
+    benchmarks = [run_all.Benchmark("one", stopper, "1"), run_all.Benchmark("two", first, "2")]
+    assert run_all.main([*args, "--only", "one,two", "--keep"], benchmarks=benchmarks) == 1
+    assert json.loads((tmp_path / "page.json").read_text())["runs"] == before  # neither ran again
+    assert "| [one](#one) | 1 | - | - | **not run** | - |" in (tmp_path / "page.md").read_text()
