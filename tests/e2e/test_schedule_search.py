@@ -84,7 +84,7 @@ def test_bayesian_search_over_schedules_proposes_valid_configs(tmp_path):
             expected |= {"cycles", "ratio"}
         assert active == expected, (family, active)  # only the chosen family's parameters are set
         assert 0.01 <= values["schedule/b/start"] <= 100
-        check_logged_weights_follow_the_schedule(tuner, trial, horizon=3)
+        check_logged_weights_follow_the_schedule(tuner, trial, horizon=4)
     assert len(families) > 1
 
 
