@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chaos_script.py")
 TRIALS, EPOCHS = 4, 5
-KILLS = 6
+KILLS = 4  # half of them inside a state write
 
 
 def launch(directory, *flags):
