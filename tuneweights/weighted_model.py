@@ -76,7 +76,24 @@ def output_names(model: keras.Model) -> list[str]:
     return [t._keras_history.operation.name for t in outputs]
 
 
-class _TermLosses(keras.metrics.Metric):
+class _EpochMetric(keras.metrics.Metric):
+    """A metric read once per epoch (by `WeightedModel`), not returned by every step.
+
+    Each value a train step returns costs time at every step (about as much as
+    a small layer here); these values are only needed in the epoch's logs.
+    `result()` is empty, so the step returns nothing of them; `values()` gives
+    them, and `WeightedModel._get_metrics_result_or_logs` adds them to the logs
+    of the epoch (and of `evaluate`).
+    """
+
+    def result(self) -> dict[str, Any]:
+        return {}
+
+    def values(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class _TermLosses(_EpochMetric):
     """Epoch means of every term's unweighted loss, and of their sum.
 
     One vector of running sums updated by a single op per step (cheaper than a
@@ -99,14 +116,14 @@ class _TermLosses(keras.metrics.Metric):
         self._totals.assign(ops.zeros_like(self._totals))
         self._count.assign(0.0)
 
-    def result(self) -> dict[str, Any]:
+    def values(self) -> dict[str, Any]:
         means = ops.divide_no_nan(self._totals, self._count)
         out = {name: means[i] for i, name in enumerate(self._names)}
         out[UNWEIGHTED_LOSS] = ops.sum(means)
         return out
 
 
-class _CurrentWeights(keras.metrics.Metric):
+class _CurrentWeights(_EpochMetric):
     """Reports the weight variables' current values (logged each epoch)."""
 
     def __init__(self, terms: list[str], variables: list[keras.Variable]) -> None:
@@ -120,11 +137,11 @@ class _CurrentWeights(keras.metrics.Metric):
     def reset_state(self) -> None:
         pass
 
-    def result(self) -> dict[str, Any]:
+    def values(self) -> dict[str, Any]:
         return {name: ops.convert_to_tensor(var) for name, var in zip(self._names, self._values, strict=True)}
 
 
-class _SwitchEpochs(keras.metrics.Metric):
+class _SwitchEpochs(_EpochMetric):
     """Reports each switched term's switch epoch (-1 before the switch)."""
 
     def __init__(self, states: list[_SwitchState]) -> None:
@@ -137,7 +154,7 @@ class _SwitchEpochs(keras.metrics.Metric):
     def reset_state(self) -> None:
         pass
 
-    def result(self) -> dict[str, Any]:
+    def values(self) -> dict[str, Any]:
         return {switch_metric_name(s.term): ops.convert_to_tensor(s.switch_epoch) for s in self._states}
 
 
@@ -577,6 +594,17 @@ class WeightedModel(keras.Model):
                 self.optimizer.iterations.assign_add(1)  # the epoch clock counts steps on it
         del tape
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def _get_metrics_result_or_logs(self, logs: Any) -> Any:
+        # Keras's epoch logs (of `fit` and of `evaluate`), with the values read once per epoch.
+        result = super()._get_metrics_result_or_logs(logs)
+        if not isinstance(result, dict):
+            return result
+        extra = {}
+        for metric in self.metrics:
+            if isinstance(metric, _EpochMetric):
+                extra.update(metric.values())
+        return {**result, **extra}
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         if self._compile_metrics is None:
