@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tuneweights as tw
-from tests.conftest import linear_base, linear_data
+from tests.conftest import TwoSources, linear_base, linear_data, make_data
 from tuneweights.weighted_model import compile_weighted, output_names
 
 TERMS = [
@@ -220,3 +220,28 @@ def test_compile_uses_the_terms_metrics_and_refuses_a_loss():
         match=r"Argument `loss` must be left out: a WeightedModel's loss is the weighted sum",
     ):
         model.compile(optimizer="sgd", loss="mse")
+
+
+def test_term_values_are_in_epoch_logs_but_not_returned_by_every_step(monkeypatch):
+    from tuneweights import weighted_model as W
+
+    x, y = make_data()
+    model = tw.WeightedModel(TwoSources().build(None), TwoSources.terms)
+    model.compile(optimizer="sgd")
+    seen = []
+    batch = keras.callbacks.LambdaCallback(on_train_batch_end=lambda step, logs: seen.append(set(logs)))
+    history = model.fit(x, y, validation_data=(x, y), epochs=1, batch_size=16, verbose=0, callbacks=[batch])
+    names = {"a_loss", "b_loss", "unweighted_loss", "a_weight", "b_weight"}
+    assert names <= set(history.history) and {f"val_{n}" for n in names} <= set(history.history)
+    assert all(not (names & logs) for logs in seen)  # the steps return none of them
+    assert names <= set(model.evaluate(x, y, verbose=0, return_dict=True))
+    # without Keras's hook, every step returns them (and the epoch logs still hold them)
+    monkeypatch.setattr(W, "_EPOCH_LOGS_HOOK", False)
+    monkeypatch.setattr(
+        W.WeightedModel, "_get_metrics_result_or_logs", keras.Model._get_metrics_result_or_logs
+    )
+    model = tw.WeightedModel(TwoSources().build(None), TwoSources.terms)
+    model.compile(optimizer="sgd")
+    seen.clear()
+    history = model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[batch])
+    assert names <= set(history.history) and all(names <= logs for logs in seen)

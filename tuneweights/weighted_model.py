@@ -76,6 +76,10 @@ def output_names(model: keras.Model) -> list[str]:
     return [t._keras_history.operation.name for t in outputs]
 
 
+# Where Keras builds the logs of an epoch (fit) and of `evaluate` from the metrics.
+_EPOCH_LOGS_HOOK = hasattr(keras.Model, "_get_metrics_result_or_logs")
+
+
 class _EpochMetric(keras.metrics.Metric):
     """A metric read once per epoch (by `WeightedModel`), not returned by every step.
 
@@ -87,7 +91,8 @@ class _EpochMetric(keras.metrics.Metric):
     """
 
     def result(self) -> dict[str, Any]:
-        return {}
+        # A Keras without the hook that reads them per epoch gets them from every step instead.
+        return {} if _EPOCH_LOGS_HOOK else self.values()
 
     def values(self) -> dict[str, Any]:
         raise NotImplementedError
