@@ -70,7 +70,6 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
 from typing import Any  # noqa: E402
 
 import keras  # noqa: E402
@@ -80,6 +79,7 @@ import tensorflow as tf  # noqa: E402
 from problems import Problem, problem_d  # noqa: E402
 from scipy.optimize import minimize_scalar  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from stats import in_se, mean_se  # noqa: E402
 
 import tuneweights as tw  # noqa: E402
 
@@ -430,20 +430,6 @@ def run_seed(seed: int, cfg: Config, workdir: str) -> SeedOutcome:
 
 
 # -- report ---------------------------------------------------------------------------
-def mean_se(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and standard error of the mean (nan for a single value)."""
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
-    return statistics.mean(values), se
-
-
-def in_se(diff: float, se: float) -> str:
-    if math.isnan(se):
-        return "n/a"
-    if se == 0:
-        return "0.0" if diff == 0 else "inf"
-    return f"{diff / se:+.1f}"
-
-
 def print_grid(outcomes: list[SeedOutcome], cfg: Config) -> dict[str, float]:
     """Mean val and test metrics of the fixed weights; returns each metric's best weight on test."""
     print(

@@ -87,6 +87,7 @@ from typing import Any  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from stats import mean_se  # noqa: E402
 
 import tuneweights as tw  # noqa: E402
 from examples.quickstart import NoisySources, make_problem, targets  # noqa: E402
@@ -219,13 +220,6 @@ def run_search(data: dict, cfg: Config, seed: int, arm: str, workdir: str) -> Ru
         proposals=[dict(t.hyperparameters.values) for t in trials],
         histories=histories,
     )
-
-
-def mean_se(values: list[float]) -> tuple[float, float]:
-    """Mean and standard error (nan with a single value)."""
-    mean = statistics.mean(values)
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
-    return mean, se
 
 
 @dataclasses.dataclass

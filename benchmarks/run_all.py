@@ -702,12 +702,16 @@ def parse_args(argv: Sequence[str] | None, benchmarks: Sequence[Benchmark]) -> a
     return args
 
 
+# The signals that stop a run (SIGHUP where the platform has it).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
+
+
 class Stopped(Exception):
     """A signal asked the run to stop."""
 
 
 def _stop(signum: int, frame: object) -> None:
-    for other in (signal.SIGTERM, signal.SIGINT) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()):
+    for other in STOP_SIGNALS:
         signal.signal(other, signal.SIG_IGN)  # a second signal must not interrupt writing the page
     raise Stopped(signal.Signals(signum).name)
 
@@ -830,11 +834,10 @@ def main(argv: Sequence[str] | None = None, benchmarks: Sequence[Benchmark] = BE
     last = {run.benchmark.name: run for run in previous_runs}
 
     stopped = ""
-    handled = (signal.SIGTERM, signal.SIGINT) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
     # a signal ignored already (SIGHUP under nohup, SIGINT in a background job) stays ignored
     previous = {
         signum: signal.signal(signum, _stop)
-        for signum in handled
+        for signum in STOP_SIGNALS
         if signal.getsignal(signum) != signal.SIG_IGN
     }
     try:

@@ -81,6 +81,7 @@ import keras_tuner as kt  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from problems import NOISE_A, Problem, problem_a, problem_a2, problem_c, source_names  # noqa: E402
+from stats import in_se, mean_se  # noqa: E402
 
 import tuneweights as tw  # noqa: E402
 
@@ -669,20 +670,6 @@ def per_step_cost(task: Task, cfg: Config) -> tuple[list[tuple[str, float, float
 
 
 # -- statistics and printing --------------------------------------------------------
-def mean_se(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and standard error of the mean (nan for a single value)."""
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else math.nan
-    return statistics.mean(values), se
-
-
-def in_se(diff: float, se: float) -> str:
-    if math.isnan(se):
-        return "   n/a"
-    if se == 0:
-        return "   0.0" if diff == 0 else "   inf"
-    return f"{diff / se:+6.1f}"
-
-
 @dataclasses.dataclass
 class Outcome:
     """What a problem's run printed, for the headline."""
@@ -716,7 +703,7 @@ def print_results(task: Task, results: dict[str, Result], cfg: Config) -> None:
         comparison = (
             f"{'-':>9} {'-':>7} {'-':>6}"
             if label == REFERENCE_METHOD
-            else (f"{diff:>+9.4f} {diff_se:>7.4f} {in_se(diff, diff_se)}")
+            else (f"{diff:>+9.4f} {diff_se:>7.4f} {in_se(diff, diff_se, width=6)}")
         )
         print(
             f"{label:<16} {mean:>9.4f} {se:>7.4f} {comparison} {val:>8.4f} {tune} "
@@ -884,7 +871,7 @@ def headline(outcomes: dict[str, Outcome]) -> str:
 
         return (
             f"headline: a2_uncertainty_minus_static={diff:+.4f} test MSE "
-            f"({in_se(diff, se).strip()} SE, paired; w_src4/w_src1 at the best epoch: uncertainty "
+            f"({in_se(diff, se)} SE, paired; w_src4/w_src1 at the best epoch: uncertainty "
             f"{w4(uncertainty):.3g} (last epoch {w4(uncertainty, last=True):.3g}), searched static "
             f"{w4(static):.3g}) (goal: "
             "uncertainty weighting trusts the precise but biased source 4, searched static weights do "
@@ -896,7 +883,7 @@ def headline(outcomes: dict[str, Outcome]) -> str:
             [a - b for a, b in zip(results[REFERENCE_METHOD].test(), results["analytic"].test(), strict=True)]
         )
         return (
-            f"headline: a_static_regret={regret:+.4f} test MSE ({in_se(regret, se).strip()} SE, paired) "
+            f"headline: a_static_regret={regret:+.4f} test MSE ({in_se(regret, se)} SE, paired) "
             "(goal: searched static weights within 2 standard errors of the analytic optimum)"
         )
     results = outcomes["C"].results

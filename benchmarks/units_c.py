@@ -51,6 +51,7 @@ import time  # noqa: E402
 import keras  # noqa: E402
 import strategies as S  # noqa: E402  (the protocol of problem C, and its code)
 import tensorflow as tf  # noqa: E402
+from stats import mean_se  # noqa: E402
 
 SCALES = {"/16": 1.0, "raw": 16.0}
 RATIOS = (1e-5, 1e2)
@@ -96,9 +97,9 @@ def print_units(units: Units) -> None:
         f"{'w_rec/w_cls':>11} {'lr':>8} {'tune s':>6}"
     )
     for method, result in units.results.items():
-        mean, se = S.mean_se(result.test())
-        accuracy = S.mean_se([r.test["accuracy"] for r in result.runs])[0]
-        rmse = S.mean_se([r.test["rmse"] for r in result.runs])[0]
+        mean, se = mean_se(result.test())
+        accuracy = mean_se([r.test["accuracy"] for r in result.runs])[0]
+        rmse = mean_se([r.test["rmse"] for r in result.runs])[0]
         found = result.search
         assert found is not None
         rate = float(found.hyperparameters.values["learning_rate"])
@@ -111,14 +112,14 @@ def print_units(units: Units) -> None:
 def changes(scaled: Units, raw: Units) -> dict[str, tuple[float, float]]:
     """Each method's paired change of test delta_m from /16 to raw: (mean, standard error)."""
     return {
-        method: S.mean_se(
+        method: mean_se(
             [r - s for r, s in zip(raw.results[method].test(), scaled.results[method].test(), strict=True)]
         )
         for method in METHODS
     }
 
 
-def in_se(mean: float, se: float) -> float:
+def se_ratio(mean: float, se: float) -> float:
     if math.isnan(se):
         return math.nan
     return 0.0 if mean == 0 else (math.copysign(math.inf, mean) if se == 0 else mean / se)
@@ -135,8 +136,9 @@ def headline(change: dict[str, tuple[float, float]]) -> str:
     """
     searched, equal = change["searched"], change["equal"]
     return (
-        f"headline: c_units_searched_change={searched[0]:+.3f} delta_m% ({in_se(*searched):+.1f} SE, paired; "
-        f"equal weights {equal[0]:+.3f}, {in_se(*equal):+.1f} SE) (goal: in raw 0-16 units searched "
+        f"headline: c_units_searched_change={searched[0]:+.3f} delta_m% "
+        f"({se_ratio(*searched):+.1f} SE, paired; "
+        f"equal weights {equal[0]:+.3f}, {se_ratio(*equal):+.1f} SE) (goal: in raw 0-16 units searched "
         "weights keep delta_m within 2 standard errors while equal weights lose more)"
     )
 
@@ -172,8 +174,8 @@ def main(argv: list[str] | None = None) -> None:
     change = changes(scaled, raw)
     print("\nchange of test delta_m from /16 to raw units (paired by seed)")
     for method, (mean, se) in change.items():
-        print(f"{method:<9} {mean:+8.3f} (SE {se:.3f}, {in_se(mean, se):+.1f} SE)")
-    searched, equal = (in_se(*change[m]) for m in ("searched", "equal"))
+        print(f"{method:<9} {mean:+8.3f} (SE {se:.3f}, {se_ratio(mean, se):+.1f} SE)")
+    searched, equal = (se_ratio(*change[m]) for m in ("searched", "equal"))
     print(f"goal met: {'yes' if abs(searched) <= 2 and equal < -2 else 'no'}")
     print(f"total wall time: {time.perf_counter() - start:.0f} s")
     print(headline(change))
