@@ -19,7 +19,7 @@ changes only what it must:
   is not marked (the oracle never sees `fit`'s epochs: the last epoch is the
   one where a completed trial that was not pruned ended, with no trial
   reporting a later one);
-* its own state (the weight space, the pruned trials) is saved beside
+* its own state (the weight space, the objective, the pruned trials) is saved beside
   keras-tuner's files as ``tuneweights.json`` and the space is checked when a
   project is reloaded.
 """
