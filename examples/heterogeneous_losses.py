@@ -134,7 +134,7 @@ def main() -> None:
     print(f"\n{len(trials)} trials completed in {directory}\n")
     print(f"{'trial':<8}{'rec/cls':>10}{'val_cls_accuracy':>18}{'val_rec_mae':>13}{'val_loss':>10}")
     for trial in sorted(trials, key=lambda t: -t.score):
-        ratio = tuner.hypermodel.space.weights(trial.hyperparameters)["rec"]
+        ratio = tuner.hypermodel.space.decode(trial.hyperparameters).weights["rec"]
         accuracy, mae, weighted = at_best_step(trial, names)
         mark = "*" if trial.trial_id in front else ""
         note = "  equal weights (the hand-written sum)" if ratio == 1.0 else ""

@@ -120,7 +120,10 @@ def targets(split: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def train(data: dict, epochs: int, seed: int, weights: Any = None, strategy: Any = None) -> dict[str, Any]:
     """Train one model; returns its weight shares per epoch and its test MSE."""
     keras.utils.set_random_seed(seed)
-    model = tw.WeightedModel(Sources().build(None), Sources.terms, weights=weights, strategy=strategy)
+    equal = {s: 1.0 for s in SOURCES}  # the searched terms' starting point (a strategy then sets them)
+    model = tw.WeightedModel(
+        Sources().build(None), Sources.terms, weights=weights or equal, strategy=strategy
+    )
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
     history = model.fit(
         data["train"]["x"],

@@ -189,8 +189,8 @@ def main() -> None:
     print(f"(without the teacher, the best crowd/expert would be {pooled:.3f})\n")
     print(f"{'trial':<6}{'crowd/expert':>13}{'val_expert_loss':>17}  teacher weight")
     for trial in sorted(trials, key=lambda t: t.score):
-        ratio = space.weights(trial.hyperparameters)["crowd"]
-        teacher = space.describe_values(trial.hyperparameters)["teacher"]
+        ratio = space.decode(trial.hyperparameters).weights["crowd"]
+        teacher = space.decode(trial.hyperparameters).describe()["teacher"]
         print(f"{trial.trial_id:<6}{ratio:>13.4f}{trial.score:>17.4f}  {teacher}")
     best = tuner.oracle.get_best_trials(1)[0]
     logged = {obs.step: obs.mean() for obs in best.metrics.get_history("teacher_weight")}

@@ -136,7 +136,7 @@ def main() -> None:
         if isinstance(strategy, tw.ValidationDriven):
             setting = f"power={strategy.power:.2f}"
         else:
-            ratios = tuner.hypermodel.space.weights(trial.hyperparameters)
+            ratios = tuner.hypermodel.space.decode(trial.hyperparameters).weights
             setting = " ".join(f"{t}={ratios[t]:.3g}" for t in TASKS[1:])
         last = [trial.metrics.get_history(f"{t}_weight")[-1].mean() for t in TASKS]
         print(

@@ -80,3 +80,7 @@ def pytest_collection_finish(session):
     from tests.e2e.scripts import freeze_imports
 
     freeze_imports()
+
+
+# The fixtures' generating scripts ran once with the release they pin; they are not tests.
+collect_ignore = ["fixtures"]

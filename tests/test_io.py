@@ -8,7 +8,7 @@ import pytest
 
 import tuneweights as tw
 from tuneweights import _io
-from tuneweights.oracle import WeightOracle
+from tuneweights.search.oracle import WeightOracle
 from tuneweights.space import WeightSpace
 
 

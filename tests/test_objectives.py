@@ -2,7 +2,7 @@ import keras_tuner as kt
 import pytest
 
 import tuneweights as tw
-from tuneweights import objectives
+from tuneweights.search import objectives
 
 TERMS = [
     tw.Term("cls", "sparse_categorical_crossentropy", metrics=["accuracy"]),
@@ -57,7 +57,7 @@ def test_bad_objective_type():
 
 
 def test_logged_names():
-    names = objectives.logged_names(TERMS, validation=True)
+    names = tw.LossConfig(TERMS).logged_names(validation=True)
     for name in [
         "loss",
         "unweighted_loss",
@@ -91,7 +91,7 @@ def test_weighted_total_inside_a_multi_objective_is_refused():
 
 
 def test_never_logged_objective_is_refused():
-    known = objectives.logged_names(TERMS)
+    known = tw.LossConfig(TERMS).logged_names()
     with pytest.raises(
         tw.ConfigurationError,
         match=r"Argument `objective` must be one of the logged names .*Received: objective='val_cls_f1'",
@@ -113,6 +113,6 @@ def test_a_searched_switch_rules_out_its_terms_loss_and_the_unweighted_sum():
     objectives.check(kt.Objective("val_b_loss", "min"), terms, loss_searched=True, known=None)
 
 
-def test_single_term_metrics_are_logged_without_prefix():
-    names = objectives.logged_names([tw.Term("rec", "mse", metrics=["mae"])], validation=True)
-    assert "val_mae" in names and "val_rec_mae" not in names
+def test_single_term_metrics_are_logged_with_the_term_prefix_too():
+    names = tw.LossConfig([tw.Term("rec", "mse", metrics=["mae"])]).logged_names(validation=True)
+    assert "val_rec_mae" in names and "val_mae" not in names

@@ -5,7 +5,7 @@ import keras_tuner as kt
 import pytest
 
 import tuneweights as tw
-from tuneweights.oracle import WeightOracle
+from tuneweights.search.oracle import WeightOracle
 from tuneweights.space import WeightSpace
 
 TERMS = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.01, 100))]

@@ -11,8 +11,8 @@ import keras_tuner as kt
 import pytest
 
 import tuneweights as tw
-from tuneweights import progress as P
-from tuneweights.progress import Progress, SearchState, format_duration
+from tuneweights.search import progress as P
+from tuneweights.search.progress import Progress, SearchState, format_duration
 
 
 class Clock:

@@ -14,9 +14,9 @@ import pytest
 import tuneweights as tw
 from tests.conftest import make_data
 from tuneweights import cli
-from tuneweights.objectives import resolve
-from tuneweights.oracle import WeightOracle
 from tuneweights.reporting import MISSING_MATPLOTLIB, rebuild_space, report
+from tuneweights.search.objectives import resolve
+from tuneweights.search.oracle import WeightOracle
 from tuneweights.space import WeightSpace
 
 EPOCHS = 3
@@ -83,7 +83,7 @@ def test_rows_match_the_oracle_records(searched):
         else:
             assert row.status == "COMPLETED" and row.pruned_at is None and row.epochs == EPOCHS
         values = trial.hyperparameters.values
-        assert row.weights == tuner.hypermodel.space.weights(values)
+        assert row.weights == tuner.hypermodel.space.decode(values).weights
         assert isinstance(row.weights["c"], tw.Schedule)
         assert row.weights["b"] == pytest.approx(values["ratio/b"])
         # names outside the weight space are shown as recorded
@@ -328,8 +328,8 @@ def test_losses_this_process_cannot_rebuild_get_named_stand_ins():
     config["terms"][1]["loss"]["switch"]["after"] = custom
     rebuilt = rebuild_space(config)
     values = {"ratio/c": 2.0, "switch/b/at": 0.25}
-    assert rebuilt.weights(values) == {"a": 1.0, "b": 1.0, "c": 2.0}
-    assert rebuilt.describe_values(values)["b"] == "1; loss mse -> Focal at 25% of training"
+    assert rebuilt.decode(values).weights == {"a": 1.0, "b": 1.0, "c": 2.0}
+    assert rebuilt.decode(values).describe()["b"] == "1; loss mse -> Focal at 25% of training"
 
 
 # -- errors -------------------------------------------------------------------------

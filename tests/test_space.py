@@ -20,32 +20,32 @@ def test_ratio_mode_searches_k_minus_1_ratios_against_first_fixed_term():
     space = WeightSpace(three_terms())
     assert space.reference == "a"
     assert space.hp_names() == ["ratio/b", "ratio/c"]
-    assert space.weights({"ratio/b": 0.5, "ratio/c": 3.0}) == {"a": 1.0, "b": 0.5, "c": 3.0}
+    assert space.decode({"ratio/b": 0.5, "ratio/c": 3.0}).weights == {"a": 1.0, "b": 0.5, "c": 3.0}
 
 
 def test_ratio_mode_scales_by_the_reference_weight():
     space = WeightSpace(three_terms(weight=2.0))
-    assert space.weights({"ratio/b": 0.5, "ratio/c": 3.0}) == {"a": 2.0, "b": 1.0, "c": 6.0}
+    assert space.decode({"ratio/b": 0.5, "ratio/c": 3.0}).weights == {"a": 2.0, "b": 1.0, "c": 6.0}
 
 
 def test_all_searched_pins_the_reference_to_one():
     terms = [tw.Term("a", "mse", weight=tw.Range(0.1, 10)), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]
     space = WeightSpace(terms)
     assert space.reference == "a" and space.hp_names() == ["ratio/b"]
-    assert space.weights({"ratio/b": 4.0}) == {"a": 1.0, "b": 4.0}
+    assert space.decode({"ratio/b": 4.0}).weights == {"a": 1.0, "b": 4.0}
 
 
 def test_explicit_reference():
     space = WeightSpace(three_terms(), reference="b")
     assert space.hp_names() == ["ratio/c"]
-    assert space.weights({"ratio/c": 2.0}) == {"a": 1.0, "b": 1.0, "c": 2.0}
+    assert space.decode({"ratio/c": 2.0}).weights == {"a": 1.0, "b": 1.0, "c": 2.0}
 
 
 def test_absolute_mode_searches_every_range():
     space = WeightSpace(three_terms(), weighting="absolute")
     assert space.reference is None
     assert space.hp_names() == ["weight/b", "weight/c"]
-    assert space.weights({"weight/b": 7.0, "weight/c": 0.2}) == {"a": 1.0, "b": 7.0, "c": 0.2}
+    assert space.decode({"weight/b": 7.0, "weight/c": 0.2}).weights == {"a": 1.0, "b": 7.0, "c": 0.2}
 
 
 def test_declare_registers_flat_floats_with_log_sampling():
@@ -66,7 +66,7 @@ def test_declare_is_idempotent_and_keeps_values():
     space.declare(hp)
     hp.values["ratio/b"] = 42.0
     space.declare(hp)
-    assert len(hp.space) == 2 and space.weights(hp)["b"] == 42.0
+    assert len(hp.space) == 2 and space.decode(hp).weights["b"] == 42.0
 
 
 def test_log_sampling_is_uniform_in_log_ratio():
@@ -79,7 +79,7 @@ def test_log_sampling_is_uniform_in_log_ratio():
 
 
 def test_missing_values_fall_back_to_defaults():
-    assert WeightSpace(three_terms()).weights({}) == {"a": 1.0, "b": 1.0, "c": 1.0}
+    assert WeightSpace(three_terms()).decode({}).weights == {"a": 1.0, "b": 1.0, "c": 1.0}
 
 
 def test_single_searched_term_is_refused():
@@ -194,7 +194,7 @@ def test_schedule_search_registers_flat_conditional_hyperparameters():
 )
 def test_schedule_values_decode_into_schedules(values, expected):
     space = WeightSpace(schedule_terms(families=tw.terms.SEARCHABLE_FAMILIES))
-    decoded = space.weights({f"schedule/b/{k}": val for k, val in values.items()})
+    decoded = space.decode({f"schedule/b/{k}": val for k, val in values.items()}).weights
     assert decoded == {"a": 1.0, "b": expected}
 
 
@@ -203,13 +203,17 @@ def test_schedules_are_scaled_by_the_reference_weight():
         tw.Term("a", "mse", weight=2.0),
         tw.Term("b", "mse", weight=tw.ScheduleSearch(families=("step",))),
     ]
-    decoded = WeightSpace(terms).weights(
-        {
-            "schedule/b/start": 3.0,
-            "schedule/b/at": 0.5,
-            "schedule/b/floor": "positive",
-            "schedule/b/floor_value": 0.5,
-        }
+    decoded = (
+        WeightSpace(terms)
+        .decode(
+            {
+                "schedule/b/start": 3.0,
+                "schedule/b/at": 0.5,
+                "schedule/b/floor": "positive",
+                "schedule/b/floor_value": 0.5,
+            }
+        )
+        .weights
     )
     assert decoded["b"] == S.Step(6.0, 1.0, at=0.5)
 
@@ -256,10 +260,10 @@ def test_searched_switch_fields_become_hyperparameters():
     switch = W.SwitchOnMetric("mse", "mae", monitor="val_a_loss", threshold=tw.Range(0.01, 1.0))
     space = WeightSpace([tw.Term("a", switch), tw.Term("b", "mse")])
     assert space.hp_names() == ["switch/a/threshold"]
-    concrete = space.concrete_terms({"switch/a/threshold": 0.3})
+    concrete = space.decode({"switch/a/threshold": 0.3}).terms
     assert concrete[0].switch == W.SwitchOnMetric("mse", "mae", monitor="val_a_loss", threshold=0.3)
     assert (
-        space.describe_values({"switch/a/threshold": 0.3})["a"]
+        space.decode({"switch/a/threshold": 0.3}).describe()["a"]
         == "1; loss mse -> mae when val_a_loss < 0.3 for 1 epoch"
     )
 

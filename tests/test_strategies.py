@@ -12,10 +12,10 @@ import pytest
 from numpy.testing import assert_allclose
 
 import tuneweights as tw
-from tuneweights import resume
 from tuneweights import strategies as S
+from tuneweights.search import resume
 from tuneweights.space import WeightSpace
-from tuneweights.weighted_model import WeightedModel, compile_weighted
+from tuneweights.training import WeightedModel, compile_weighted
 
 
 # -- pure rules ------------------------------------------------------------------
@@ -347,13 +347,13 @@ def test_strategy_search_space_is_conditional():
     assert conditions["ratio/c"] == [["static"]]
     assert conditions["schedule/c/family"] == [["scheduled"]]
     values = {"strategy": "static", "ratio/b": 2.0, "ratio/c": 0.5}
-    assert space.weights(values) == {"a": 1.0, "b": 2.0, "c": 0.5}
+    assert space.decode(values).weights == {"a": 1.0, "b": 2.0, "c": 0.5}
     values = {"strategy": "scheduled", "ratio/b": 2.0, "schedule/c/family": "step", "schedule/c/start": 4.0}
-    assert isinstance(space.weights(values)["c"], tw.schedules.Step)
+    assert isinstance(space.decode(values).weights["c"], tw.schedules.Step)
     values = {"strategy": "dwa", "strategy/dwa/temperature": 3.0}
-    assert space.weights(values) == {"a": 1.0, "b": 1.0, "c": 1.0}
-    assert space.strategy_of(values) == S.DWA(temperature=3.0)
-    assert space.describe_strategy(values) == "dwa(temperature=3)"
+    assert space.decode(values).weights == {"a": 1.0, "b": 1.0, "c": 1.0}
+    assert space.decode(values).strategy == S.DWA(temperature=3.0)
+    assert space.decode(values).strategy.describe() == "dwa(temperature=3)"
     assert json.loads(json.dumps(space.get_config()))["strategy"]["candidates"][2]["name"] == "dwa"
 
 

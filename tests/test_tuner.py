@@ -56,7 +56,7 @@ class OutputWithoutLoss(TwoSources):
 
 class ReturnsWeightedModel(TwoSources):
     def build(self, hp):
-        return tw.WeightedModel(super().build(hp), self.terms)
+        return tw.WeightedModel(super().build(hp), self.terms, weights={"b": 1.0})
 
 
 class NoBuild(tw.WeightedHyperModel):

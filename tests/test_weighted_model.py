@@ -4,7 +4,7 @@ import pytest
 
 import tuneweights as tw
 from tests.conftest import TwoSources, linear_base, linear_data, make_data
-from tuneweights.weighted_model import compile_weighted, output_names
+from tuneweights.training import compile_weighted, epoch_metrics, output_names
 
 TERMS = [
     tw.Term("a", "mse", output="pred", target="ya"),
@@ -223,10 +223,8 @@ def test_compile_uses_the_terms_metrics_and_refuses_a_loss():
 
 
 def test_term_values_are_in_epoch_logs_but_not_returned_by_every_step(monkeypatch):
-    from tuneweights import weighted_model as W
-
     x, y = make_data()
-    model = tw.WeightedModel(TwoSources().build(None), TwoSources.terms)
+    model = tw.WeightedModel(TwoSources().build(None), TwoSources.terms, weights={"b": 1.0})
     model.compile(optimizer="sgd")
     seen = []
     batch = keras.callbacks.LambdaCallback(on_train_batch_end=lambda step, logs: seen.append(set(logs)))
@@ -236,11 +234,11 @@ def test_term_values_are_in_epoch_logs_but_not_returned_by_every_step(monkeypatc
     assert all(not (names & logs) for logs in seen)  # the steps return none of them
     assert names <= set(model.evaluate(x, y, verbose=0, return_dict=True))
     # without Keras's hook, every step returns them (and the epoch logs still hold them)
-    monkeypatch.setattr(W, "_EPOCH_LOGS_HOOK", False)
+    monkeypatch.setattr(epoch_metrics, "EPOCH_LOGS_HOOK", False)
     monkeypatch.setattr(
-        W.WeightedModel, "_get_metrics_result_or_logs", keras.Model._get_metrics_result_or_logs
+        tw.WeightedModel, "_get_metrics_result_or_logs", keras.Model._get_metrics_result_or_logs
     )
-    model = tw.WeightedModel(TwoSources().build(None), TwoSources.terms)
+    model = tw.WeightedModel(TwoSources().build(None), TwoSources.terms, weights={"b": 1.0})
     model.compile(optimizer="sgd")
     seen.clear()
     history = model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[batch])

@@ -2,15 +2,26 @@
 
 from tuneweights import pruners, schedules, strategies, switches
 from tuneweights._validation import ConfigurationError, ConfigurationTypeError
-from tuneweights.callbacks import EpochReporter, report_epoch
 from tuneweights.hypermodel import WeightedHyperModel
-from tuneweights.oracle import WeightOracle
+from tuneweights.loss_config import LossConfig
 from tuneweights.pruners import MedianStopping, PercentilePruner, Pruner, SuccessiveHalving
+from tuneweights.ranges import Range, ScheduleSearch
 from tuneweights.reporting import report
 from tuneweights.schedules import Schedule
+from tuneweights.search import (
+    BayesianOptimization,
+    EpochReporter,
+    GridSearch,
+    Hyperband,
+    RandomSearch,
+    Tuner,
+    WeightOracle,
+    report_epoch,
+)
 from tuneweights.space import WeightSpace
 from tuneweights.strategies import (
     DWA,
+    GradientStep,
     GradNorm,
     RandomWeights,
     SeparateOptimizers,
@@ -20,9 +31,8 @@ from tuneweights.strategies import (
     ValidationDriven,
 )
 from tuneweights.switches import Switch, SwitchAt, SwitchOnMetric, SwitchOnState
-from tuneweights.terms import Range, ScheduleSearch, Term
-from tuneweights.tuner import BayesianOptimization, GridSearch, Hyperband, RandomSearch, Tuner
-from tuneweights.weighted_model import WeightedModel
+from tuneweights.terms import Term
+from tuneweights.training import WeightedModel
 
 __version__ = "0.1.0"
 
@@ -35,12 +45,14 @@ __all__ = [
     "SeparateOptimizers",
     "RandomWeights",
     "GradNorm",
+    "GradientStep",
     "DWA",
     "BayesianOptimization",
     "ConfigurationError",
     "ConfigurationTypeError",
     "EpochReporter",
     "GridSearch",
+    "LossConfig",
     "MedianStopping",
     "PercentilePruner",
     "Pruner",

@@ -8,11 +8,12 @@ import keras
 import keras_tuner as kt
 
 from tuneweights import _validation as v
+from tuneweights.loss_config import LossConfig
 from tuneweights.schedules import Schedule
 from tuneweights.space import WeightSpace
 from tuneweights.strategies import StrategySearch
 from tuneweights.terms import Term, as_terms
-from tuneweights.weighted_model import WeightedModel, compile_weighted, output_names
+from tuneweights.training import WeightedModel, compile_weighted, output_names
 
 
 class WeightedHyperModel(kt.HyperModel):
@@ -56,6 +57,8 @@ class WeightedHyperModel(kt.HyperModel):
         ...         return keras.Model(inputs, keras.layers.Dense(1, name="y")(hidden))
         >>> Model().weights_of(kt.HyperParameters())
         {'main': 1.0, 'aux': 1.0}
+        >>> Model().decode(kt.HyperParameters()).describe()
+        {'main': '1', 'aux': '1'}
     """
 
     terms: ClassVar[Any] = None
@@ -113,13 +116,30 @@ class WeightedHyperModel(kt.HyperModel):
             "Keras model with named outputs."
         )
 
+    def decode(self, hp: kt.HyperParameters) -> LossConfig:
+        """The trial's loss configuration that `hp` stands for (the weight hyperparameters declared first)."""
+        self.space.declare(hp)
+        return self.space.decode(hp)
+
     def weights_of(self, hp: kt.HyperParameters) -> dict[str, float | Schedule]:
         """The loss weights ``{term: weight or Schedule}`` that `hp` stands for."""
-        self.space.declare(hp)
-        return self.space.weights(hp)
+        return self.decode(hp).weights
 
-    def prepare(self, hp: kt.HyperParameters, model: keras.Model, optimizer: Any = None) -> WeightedModel:
+    def prepare(
+        self,
+        hp: kt.HyperParameters,
+        model: keras.Model,
+        optimizer: Any = None,
+        config: LossConfig | None = None,
+    ) -> WeightedModel:
         """Wrap the model from `build(hp)` into a compiled `WeightedModel`.
+
+        Args:
+            hp: The trial's hyperparameters.
+            model: What `build(hp)` returned.
+            optimizer: Replaces the optimizer `model` was compiled with.
+            config: The trial's loss configuration, when the caller decoded
+                it already (else it is decoded from `hp`).
 
         Raises:
             ConfigurationError: a term names a missing output, or an output
@@ -135,17 +155,15 @@ class WeightedHyperModel(kt.HyperModel):
         if not isinstance(model, keras.Model):
             raise v.wrong_type("build(hp)", "to return a `keras.Model`", model)
         names = output_names(model)
-        resolved = [t.resolve(names) for t in self.terms]
-        unused = [n for n in names if n not in {t.output for t in resolved}]
+        resolved = (config if config is not None else self.decode(hp)).resolve(names)
+        unused = [n for n in names if n not in {t.output for t in resolved.terms}]
         if unused:
             raise v.invalid(
                 "terms",
                 f"declare a loss term for every model output; outputs without one: {unused}",
                 [t.name for t in self.terms],
             )
-        self.space.declare(hp)
-        concrete = [t.resolve(names) for t in self.space.concrete_terms(hp)]
-        return compile_weighted(model, concrete, optimizer=optimizer, strategy=self.space.strategy_of(hp))
+        return compile_weighted(model, resolved, optimizer=optimizer)
 
     def build_weighted(self, hp: kt.HyperParameters | None = None) -> WeightedModel:
         """`build(hp)` then `prepare`: a model ready for `fit` outside a tuner."""
@@ -162,10 +180,10 @@ class WeightedHyperModel(kt.HyperModel):
         return model.fit(*args, **kwargs)
 
     def logged_names(self, validation: bool = True) -> list[str]:
-        """The names logged each epoch (see `tuneweights.objectives.logged_names`)."""
-        from tuneweights.objectives import logged_names
-
-        return logged_names(self.terms, validation=validation, extra=self.logged_metrics)
+        """The names logged each epoch (see `LossConfig.logged_names`)."""
+        return self.decode(kt.HyperParameters()).logged_names(
+            validation=validation, extra=self.logged_metrics
+        )
 
     def has_custom_fit(self) -> bool:
         """Whether a subclass replaced `fit` (its logs cannot be predicted)."""

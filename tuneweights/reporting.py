@@ -52,11 +52,12 @@ import keras
 import keras_tuner as kt
 
 from tuneweights import _validation as v
-from tuneweights import objectives as objectives_module
-from tuneweights import pareto, plots
+from tuneweights import plots
 from tuneweights import switches as switch_module
-from tuneweights.oracle import STATE_FILE
 from tuneweights.schedules import Schedule
+from tuneweights.search import objectives as objectives_module
+from tuneweights.search import pareto
+from tuneweights.search.oracle import STATE_FILE
 from tuneweights.space import RATIO_PREFIX, WEIGHT_PREFIX, WeightSpace
 from tuneweights.terms import Term
 
@@ -411,7 +412,7 @@ def rebuild_space(config: Mapping[str, Any]) -> WeightSpace:
     Example:
         >>> from tuneweights.terms import Range
         >>> space = WeightSpace([Term("a", "mse"), Term("b", "mae", weight=Range(0.1, 10))])
-        >>> rebuild_space(space.get_config()).weights({"ratio/b": 2.5})
+        >>> rebuild_space(space.get_config()).decode({"ratio/b": 2.5}).weights
         {'a': 1.0, 'b': 2.5}
     """
     terms = []
@@ -427,7 +428,7 @@ def rebuild_space(config: Mapping[str, Any]) -> WeightSpace:
 
 
 def _saved_objective(state: Mapping[str, Any]) -> _Objective | None:
-    """The objective the tuner saved (`tuneweights.oracle.objective_parts`); None if absent or malformed."""
+    """The objective the tuner saved (`search.oracle.objective_parts`); None if absent or malformed."""
     saved = state.get("objective")
     try:
         parts = tuple((str(name), str(direction)) for name, direction in saved)  # type: ignore[union-attr]
@@ -639,27 +640,22 @@ def _objective_history(trial: _Trial, objective: _Objective) -> dict[int, float]
 
 
 # -- rows -----------------------------------------------------------------------
-def _strategy_text(space: WeightSpace, values: Mapping[str, Any]) -> str:
-    """The strategy a trial used, when the space has one other than static weights."""
-    describe = getattr(space, "describe_strategy", None)
-    if describe is None or "strategy" not in space.get_config():
-        return ""
-    return str(describe(values))
-
-
 def _decode(trial: _Trial, space: WeightSpace | None, notes: list[str]) -> tuple[dict, dict, str, dict]:
-    """``(weights, described, strategy, other hyperparameters)`` of a trial."""
+    """``(weights, described, strategy, other hyperparameters)`` of a trial.
+
+    The strategy is shown when the space has one other than static weights.
+    """
     if space is None:
         return {}, {}, "", dict(trial.values)
     try:
         own = set(space.hp_names())
-        weights = {t.name: t.weight for t in space.concrete_terms(trial.values)}
-        described = space.describe_values(trial.values)
-        strategy = _strategy_text(space, trial.values)
+        config = space.decode(trial.values)
     except Exception as error:
         notes.append(f"Trial {trial.trial_id}: its weights could not be decoded ({error}).")
         return {}, {}, "", dict(trial.values)
-    return weights, described, strategy, {k: val for k, val in trial.values.items() if k not in own}
+    strategy = config.strategy.describe() if "strategy" in space.get_config() else ""
+    others = {k: val for k, val in trial.values.items() if k not in own}
+    return config.weights, config.describe(), strategy, others
 
 
 def _pruned_at(trial: _Trial, pruned: Mapping[str, int]) -> int | None:

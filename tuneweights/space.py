@@ -34,8 +34,10 @@ import keras_tuner as kt
 from tuneweights import _validation as v
 from tuneweights import schedules as S
 from tuneweights import strategies as strategy_module
-from tuneweights.strategies import StrategySearch
-from tuneweights.terms import DECAYING_FAMILIES, TIMED_FAMILIES, Range, ScheduleSearch, Term
+from tuneweights.loss_config import LossConfig, check_weights_left_at_one
+from tuneweights.ranges import DECAYING_FAMILIES, TIMED_FAMILIES, Range, ScheduleSearch
+from tuneweights.strategies import SeparateOptimizers, StrategySearch
+from tuneweights.terms import Term
 
 WEIGHTINGS = ("ratio", "absolute")
 RATIO_PREFIX = "ratio/"
@@ -44,8 +46,6 @@ SCHEDULE_PREFIX = "schedule/"
 SWITCH_PREFIX = "switch/"
 STRATEGY = "strategy"
 SIGMOID_WIDTH = 0.05
-
-Weight = float | S.Schedule
 
 
 class WeightSpace:
@@ -64,7 +64,7 @@ class WeightSpace:
         >>> space = WeightSpace([Term("a", "mse"), Term("b", "mae", weight=Range(0.1, 10))])
         >>> space.hp_names()
         ['ratio/b']
-        >>> space.weights({"ratio/b": 4.0})
+        >>> space.decode({"ratio/b": 4.0}).weights
         {'a': 1.0, 'b': 4.0}
     """
 
@@ -111,6 +111,9 @@ class WeightSpace:
                     f"terms[{ref.name!r}].weight", "be > 0 for the reference term of weighting='ratio'", 0.0
                 )
 
+        check_weights_left_at_one(self.terms, self.strategy)
+        if isinstance(self.strategy, SeparateOptimizers):
+            self._check_scale_invariance(self.strategy)
         if isinstance(self.strategy, StrategySearch) and "scheduled" in self.strategy.names():
             if not any(isinstance(t.weight, ScheduleSearch) for t in self.terms):
                 raise v.invalid(
@@ -122,6 +125,22 @@ class WeightSpace:
 
     def _term(self, name: str) -> Term:
         return next(t for t in self.terms if t.name == name)
+
+    def _check_scale_invariance(self, strategy: SeparateOptimizers) -> None:
+        """Refuse a searched constant weight on a term whose own optimizer ignores its scale."""
+        invariant = strategy.scale_invariant([t.name for t in self.terms])
+        for term in self.searched:
+            if isinstance(term.weight, Range) and term.name in invariant:
+                raise v.invalid(
+                    f"terms[{term.name!r}].weight",
+                    f"be fixed under strategy 'separate' when the term's optimizer is "
+                    f"{invariant[term.name]!r}: that optimizer divides each step by a running scale of "
+                    "the gradient, so a constant weight on the term's own gradient changes nothing",
+                    term.weight,
+                    hint="Search the term's learning rate instead, the knob that acts: "
+                    f"SeparateOptimizers(terms={{{term.name!r}: {{'learning_rate': tw.Range(...)}}}}); "
+                    "or give the term an optimizer such as 'sgd', under which its weight scales its steps",
+                )
 
     @property
     def searched(self) -> list[Term]:
@@ -183,81 +202,64 @@ class WeightSpace:
                 _float(hp, f"{SWITCH_PREFIX}{term.name}/{field}", getattr(term.switch, field))
 
     # -- decoding -----------------------------------------------------------
-    def _reference_weight(self) -> float:
+    def _reference_scale(self) -> float:
+        """The factor of searched ratios: the reference term's fixed weight (1 for a Range)."""
         if self.reference is None:
             return 1.0
-        ref = self._term(self.reference)
-        return ref.weight if isinstance(ref.weight, float) else 1.0
+        weight = self._term(self.reference).weight
+        return weight if isinstance(weight, float) else 1.0
 
-    def strategy_of(self, values: Mapping[str, Any] | kt.HyperParameters) -> strategy_module.Strategy:
-        """The concrete strategy that hyperparameter values stand for."""
+    def decode(self, values: Mapping[str, Any] | kt.HyperParameters) -> LossConfig:
+        """The trial's loss that hyperparameter values stand for (defaults where a value is absent).
+
+        Under weighting ``"ratio"`` a searched ratio multiplies the reference
+        term's weight; the reference keeps its own weight (a number or a
+        schedule; 1 when it was declared with a `Range`). Under a strategy
+        that sets the weights itself every weight is 1 (its starting point).
+
+        Example:
+            >>> space = WeightSpace([Term("a", "mse", weight=2.0), Term("b", "mae", weight=Range(0.1, 10))])
+            >>> space.decode({"ratio/b": 4.0}).weights
+            {'a': 2.0, 'b': 8.0}
+        """
         values = values.values if isinstance(values, kt.HyperParameters) else values
         names = [t.name for t in self.terms]
         if isinstance(self.strategy, StrategySearch):
             chosen = self.strategy.candidate(str(values.get(STRATEGY, self.strategy.names()[0])))
-            return chosen.decode(values, names)
-        return self.strategy.decode(values, names)
-
-    def weights(self, values: Mapping[str, Any] | kt.HyperParameters) -> dict[str, Weight]:
-        """Decode hyperparameter values into ``{term: weight or Schedule}``.
-
-        Under a strategy that sets the weights itself, every weight is 1 (the
-        strategy's starting point).
-        """
-        values = values.values if isinstance(values, kt.HyperParameters) else values
-        strategy = self.strategy_of(values)
-        if not strategy.uses_term_weights:
-            return {t.name: 1.0 for t in self.terms}
+            strategy = chosen.decode(values, names)
+        else:
+            strategy = self.strategy.decode(values, names)
         constant_only = isinstance(self.strategy, StrategySearch) and strategy.name == "static"
-        scale = self._reference_weight() if self.weighting == "ratio" else 1.0
-        decoded: dict[str, Weight] = {}
+        scale = self._reference_scale() if self.weighting == "ratio" else 1.0
+        terms = []
         for term in self.terms:
-            weight = term.weight
-            if term.name == self.reference:
-                decoded[term.name] = self._reference_weight()
+            weight: Any = term.weight
+            if not strategy.uses_term_weights:
+                weight = 1.0
+            elif term.name == self.reference and isinstance(weight, Range):
+                weight = 1.0
+            elif term.name == self.reference:
+                pass  # a number or a schedule, used as declared
             elif isinstance(weight, Range):
-                decoded[term.name] = (
-                    float(values.get(self.hp_name(term.name), weight.default_value())) * scale
-                )
+                weight = float(values.get(self.hp_name(term.name), weight.default_value())) * scale
             elif isinstance(weight, ScheduleSearch) and constant_only:
-                decoded[term.name] = (
-                    float(values.get(self.hp_name(term.name), weight.start.default_value())) * scale
-                )
+                weight = float(values.get(self.hp_name(term.name), weight.start.default_value())) * scale
             elif isinstance(weight, ScheduleSearch):
                 schedule = _decode_schedule(values, f"{SCHEDULE_PREFIX}{term.name}/", weight)
-                decoded[term.name] = S.scaled(schedule, scale)
-            else:
-                decoded[term.name] = weight  # type: ignore[assignment]
-        return decoded
-
-    def concrete_terms(self, values: Mapping[str, Any] | kt.HyperParameters) -> list[Term]:
-        """The terms with every searched quantity replaced by its value in `values`."""
-        values = values.values if isinstance(values, kt.HyperParameters) else values
-        weights = self.weights(values)
-        out = []
-        for term in self.terms:
+                weight = S.scaled(schedule, scale)
             loss = term.loss
             if term.switch is not None and term.switch.searched_fields():
-                chosen = {}
-                for field in term.switch.searched_fields():
-                    rng = getattr(term.switch, field)
-                    chosen[field] = float(
-                        values.get(f"{SWITCH_PREFIX}{term.name}/{field}", rng.default_value())
+                chosen_values = {
+                    field: float(
+                        values.get(
+                            f"{SWITCH_PREFIX}{term.name}/{field}", getattr(term.switch, field).default_value()
+                        )
                     )
-                loss = term.switch.with_values(chosen)
-            out.append(dataclasses.replace(term, weight=weights[term.name], loss=loss))
-        return out
-
-    def describe_values(self, values: Mapping[str, Any] | kt.HyperParameters) -> dict[str, str]:
-        """Readable ``{term: description}`` of weights, schedules and switches."""
-        described = {}
-        for term in self.concrete_terms(values):
-            weight = term.weight
-            text = weight.describe() if isinstance(weight, S.Schedule) else f"{weight:g}"
-            if term.switch is not None:
-                text += f"; loss {term.switch.describe()}"
-            described[term.name] = text
-        return described
+                    for field in term.switch.searched_fields()
+                }
+                loss = term.switch.with_values(chosen_values)
+            terms.append(dataclasses.replace(term, weight=weight, loss=loss))
+        return LossConfig(tuple(terms), strategy)
 
     # -- state ----------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -283,17 +285,15 @@ class WeightSpace:
             )
         return config
 
-    def describe_strategy(self, values: Mapping[str, Any] | kt.HyperParameters) -> str:
-        """Readable description of the strategy that `values` stand for."""
-        return self.strategy_of(values).describe()
-
     def describe(self) -> str:
         """One line per term: how its weight is obtained."""
         lines = []
-        ref_weight = self._reference_weight()
+        ref_weight = self._reference_scale()
         for term in self.terms:
             weight = term.weight
-            if term.name == self.reference:
+            if term.name == self.reference and isinstance(weight, S.Schedule):
+                how = f"reference, fixed schedule: {weight.describe()}"
+            elif term.name == self.reference:
                 how = f"reference, weight {ref_weight:g}"
             elif isinstance(weight, Range):
                 kind = f"ratio to {self.reference}" if self.weighting == "ratio" else "weight"

@@ -32,15 +32,18 @@ from typing import Any, ClassVar
 
 import keras
 from keras import ops
+from keras.src.losses.losses import LossFunctionWrapper
 
 from tuneweights import _validation as v
 from tuneweights._registry import Registry
+from tuneweights.ranges import Range, decode, encode
 
 __all__ = [
     "Switch",
     "SwitchAt",
     "SwitchOnMetric",
     "SwitchOnState",
+    "SwitchState",
     "get",
     "register",
     "registered",
@@ -88,8 +91,6 @@ class Switch:
 
     def searched_fields(self) -> list[str]:
         """The fields given as a `Range` (to be searched)."""
-        from tuneweights.terms import Range
-
         return [f for f in self.searchable if isinstance(getattr(self, f), Range)]
 
     def with_values(self, values: dict[str, float]) -> Switch:
@@ -98,28 +99,22 @@ class Switch:
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments; losses and ranges serialised to JSON."""
-        from tuneweights.terms import Range
-
         config: dict[str, Any] = {}
         for field in dataclasses.fields(self):  # type: ignore[arg-type]
             value = getattr(self, field.name)
             if field.name in ("before", "after") and not isinstance(value, str):
                 value = keras.saving.serialize_keras_object(value)
-            elif isinstance(value, Range):
-                value = {"range": value.get_config()}
-            config[field.name] = value
+            config[field.name] = encode(value)
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Switch:
-        from tuneweights.terms import Range
-
         config = dict(config)
         for key, value in config.items():
-            if isinstance(value, dict) and set(value) == {"range"}:
-                config[key] = Range.from_config(value["range"])
-            elif key in ("before", "after") and isinstance(value, dict):
+            if key in ("before", "after") and isinstance(value, dict):
                 config[key] = keras.saving.deserialize_keras_object(value)
+            else:
+                config[key] = decode(value)
         return cls(**config)
 
     def describe(self) -> str:
@@ -127,8 +122,6 @@ class Switch:
         return f"{_name(self.before)} -> {_name(self.after)}"
 
     def _value(self, field: str, percent: bool = False) -> str:
-        from tuneweights.terms import Range
-
         value = getattr(self, field)
         if isinstance(value, Range):
             return f"a searched value in [{value.low:g}, {value.high:g}]"
@@ -139,8 +132,6 @@ class Switch:
             _check_loss(argument, getattr(self, argument))
 
     def _check_threshold(self, argument: str, positive: bool = False) -> None:
-        from tuneweights.terms import Range
-
         value = getattr(self, argument)
         if isinstance(value, Range):
             return
@@ -166,6 +157,80 @@ def _check_loss(argument: str, loss: Any) -> None:
             raise v.invalid(argument, "be a loss name known to `keras.losses.get`", loss) from None
     elif not (isinstance(loss, keras.losses.Loss) or callable(loss)):
         raise v.wrong_type(argument, "a loss name, a `keras.losses.Loss` or a callable", loss)
+
+
+class _SwitchState(keras.layers.Layer):
+    """The state of one term's loss switch, in variables saved with the model.
+
+    The hooks of a `Switch` receive it. It holds the variables ``switched``,
+    ``switch_epoch``, ``count``, ``average`` and ``steps``, and the two loss
+    functions. (Keras names a model's layers in its weight files after their
+    class: the class keeps the name it was first saved under, and
+    `SwitchState` is its public name.)
+
+    Args:
+        term: The term's name.
+        switch: Its concrete switch.
+    """
+
+    def __init__(self, term: str, switch: Switch) -> None:
+        super().__init__(name=f"{term}_switch")
+        self.term = term
+        self.switch = switch
+        hooks = ("on_epoch_begin", "on_epoch_end", "on_step")
+        if not any(getattr(type(switch), h) is not getattr(Switch, h) for h in hooks):
+            raise v.invalid(
+                f"terms[{term!r}].loss",
+                f"be a switch that overrides one of {list(hooks)} (else it never switches)",
+                type(switch).__name__,
+            )
+        self.before, self.after = (_as_loss_fn(loss, term) for loss in switch.losses())
+
+        def scalar(name: str, value: float) -> keras.Variable:
+            return self.add_weight(
+                shape=(), initializer=keras.initializers.Constant(value), trainable=False, name=name
+            )
+
+        self.switched = scalar("switched", 0.0)
+        self.switch_epoch = scalar("switch_epoch", -1.0)
+        self.count = scalar("count", 0.0)  # consecutive epochs meeting the metric condition
+        self.average = scalar("average", 0.0)  # running quantity of a state switch
+        self.steps = scalar("steps", 0.0)
+
+    def loss(self, y_true: Any, y_pred: Any, sample_weight: Any, epoch: Any, training: bool) -> Any:
+        first = ops.cast(self.before(y_true, y_pred, sample_weight), "float32")
+        second = ops.cast(self.after(y_true, y_pred, sample_weight), "float32")
+        if training and self.switch.tracks_steps:
+            self.switch.on_step(self, first, y_true, y_pred, epoch)
+        return ops.where(self.switched > 0.5, second, first)
+
+    def begin_epoch(self, epoch: int, horizon: int) -> None:
+        if not self.done():
+            self.switch.on_epoch_begin(self, epoch, horizon)
+
+    def end_epoch(self, epoch: int, logs: Mapping[str, Any] | None) -> None:
+        if not self.done():
+            self.switch.on_epoch_end(self, epoch, logs or {})
+
+    def done(self) -> bool:
+        """Whether the term uses its second loss already (a switch is final)."""
+        return float(self.switched) > 0.5
+
+    def switch_at(self, epoch: int) -> None:
+        """Use the second loss from `epoch` on (host side)."""
+        if not self.done():
+            self.switched.assign(1.0)
+            self.switch_epoch.assign(float(epoch))
+
+
+SwitchState = _SwitchState
+
+
+def _as_loss_fn(loss: Any, name: str) -> keras.losses.Loss:
+    """A Keras loss object for a loss object or a function ``fn(y_true, y_pred)``."""
+    if isinstance(loss, keras.losses.Loss):
+        return loss
+    return LossFunctionWrapper(loss, name=name)
 
 
 _SWITCHES: Registry[Switch] = Registry("switch", Switch, "tuneweights.switches", flat=False)
@@ -221,8 +286,6 @@ class SwitchAt(Switch):
     unit: str = "fraction"
 
     def __post_init__(self) -> None:
-        from tuneweights.terms import Range
-
         self._check_common()
         v.check_choice("unit", self.unit, ("fraction", "epoch"))
         if isinstance(self.at, Range):

@@ -4,7 +4,7 @@ import pytest
 
 import tuneweights as tw
 from tests.conftest import TwoSources
-from tuneweights import pareto
+from tuneweights.search import pareto
 
 pytestmark = pytest.mark.slow
 

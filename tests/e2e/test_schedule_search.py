@@ -43,7 +43,7 @@ def run(tuner, epochs):
 
 def check_logged_weights_follow_the_schedule(tuner, trial, horizon):
     """The weight logged at each epoch is the decoded schedule's value at that absolute epoch."""
-    schedule = tuner.hypermodel.space.weights(trial.hyperparameters)["b"]
+    schedule = tuner.hypermodel.space.decode(trial.hyperparameters).weights["b"]
     assert isinstance(schedule, S.Schedule) and schedule.name in SEARCHABLE_FAMILIES
     for observation in trial.metrics.get_history("b_weight"):
         expected = schedule.value(observation.step, horizon)

@@ -115,7 +115,7 @@ def test_different_weights_give_different_models(tmp_path, data):
         for j in range(i + 1, 3):
             assert np.abs(predictions[i] - predictions[j]).max() > 1e-4
     # and the same weights reproduce the same model
-    weights = tuner.hypermodel.space.weights(trials[0].hyperparameters)
+    weights = tuner.hypermodel.space.decode(trials[0].hyperparameters).weights
     model_a = tuner.retrain_best(*data, epochs=EPOCHS, verbose=0, shuffle=False)[0]
     model_b = tuner.retrain_best(*data, epochs=EPOCHS, verbose=0, shuffle=False)[0]
     np.testing.assert_array_equal(model_a.predict(x, verbose=0), model_b.predict(x, verbose=0))

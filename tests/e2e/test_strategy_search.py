@@ -60,7 +60,7 @@ def test_search_over_strategies_completes_and_decodes(tmp_path, data, kind):
     space = tuner.hypermodel.space
     for trial in trials:
         values = trial.hyperparameters.values
-        strategy = space.strategy_of(trial.hyperparameters)
+        strategy = space.decode(trial.hyperparameters).strategy
         assert strategy.name == values["strategy"] and not strategy.searched_fields()
         first = values.get("tuner/initial_epoch", 0)
         assert steps(trial, "b_weight") == list(range(first, values.get("tuner/epochs", EPOCHS)))
@@ -71,5 +71,5 @@ def test_search_over_strategies_completes_and_decodes(tmp_path, data, kind):
             assert len(set(weights)) > 1 or len(weights) == 1  # the weights move while training
     best = tuner.oracle.get_best_trials(1)[0]
     described = tuner.describe(best.hyperparameters)
-    assert described["strategy"] == space.strategy_of(best.hyperparameters)
+    assert described["strategy"] == space.decode(best.hyperparameters).strategy
     assert "strategy" not in described["hyperparameters"]

@@ -22,7 +22,7 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 import tuneweights as tw
 from tests.conftest import TwoSources, make_data
-from tuneweights.callbacks import configure_tensorboard, decoded_hparams
+from tuneweights.search.callbacks import configure_tensorboard
 
 EPOCHS = 2
 
@@ -72,7 +72,7 @@ def test_search_writes_decoded_weights_and_weight_scalars(searched):
         run = os.path.join(logs, trial.trial_id, "execution0")
         ratio = trial.hyperparameters.values["ratio/b"]
         assert session_hparams(run) == {"ratio/b": ratio, "weight/a": 1.0, "weight/b": ratio}
-        assert space.weights(trial.hyperparameters) == {"a": 1.0, "b": ratio}
+        assert space.decode(trial.hyperparameters).weights == {"a": 1.0, "b": ratio}
         for part in ("train", "validation"):
             directory = os.path.join(run, part)
             assert "epoch_b_weight" in events(directory).Tags()["tensors"]
@@ -125,19 +125,20 @@ def trial_of(space, values):
 
 def test_decoded_hparams_of_constants_schedules_and_strategies():
     space = Scheduled().space
-    decoded = decoded_hparams(space, {"ratio/b": 0.5})
+    decoded = space.decode({"ratio/b": 0.5}).hparams()
     assert decoded == {"weight/a": 2.0, "weight/b": 1.0, "weight/c": space.terms[2].weight.describe()}
     assert isinstance(decoded["weight/c"], str) and decoded["weight/c"].startswith("linear ")
     search = tw.WeightSpace(
         space.terms, strategy=tw.StrategySearch(["static", tw.Uncertainty(learning_rate=0.05)])
     )
-    assert decoded_hparams(search, {"strategy": "uncertainty"}) == {
+    assert search.decode({"strategy": "uncertainty"}).hparams() == {
         "weight/a": 1.0,  # a strategy that sets the weights starts them at 1
         "weight/b": 1.0,
         "weight/c": 1.0,
         "strategy": "uncertainty(learning_rate=0.05, optimizer='adam', initial=0)",
     }
-    assert decoded_hparams(search, {"strategy": "static", "ratio/b": 3.0})["strategy"] == "static"
+    # static weights are the default: keras-tuner's raw `strategy` value shows them
+    assert "strategy" not in search.decode({"strategy": "static", "ratio/b": 3.0}).hparams()
 
 
 def test_configure_tensorboard_writes_raw_and_decoded_hparams(tmp_path):
@@ -148,7 +149,9 @@ def test_configure_tensorboard_writes_raw_and_decoded_hparams(tmp_path):
     board = keras.callbacks.TensorBoard(str(tmp_path))
     other = keras.callbacks.History()
     callbacks = [other, board]
-    configure_tensorboard(callbacks, trial, space, lambda d: os.path.join(d, "07", "execution0"))
+    configure_tensorboard(
+        callbacks, trial, space.decode(trial.hyperparameters), lambda d: os.path.join(d, "07", "execution0")
+    )
     run = str(tmp_path / "07" / "execution0")
     assert board.log_dir == run
     assert callbacks[:2] == [other, board] and len(callbacks) == 3
@@ -164,7 +167,9 @@ def test_configure_tensorboard_writes_raw_and_decoded_hparams(tmp_path):
     }
     static = trial_of(space, {"strategy": "static", "ratio/b": 3.0})
     callbacks = [keras.callbacks.TensorBoard(str(tmp_path))]
-    configure_tensorboard(callbacks, static, space, lambda d: os.path.join(d, "08"))
+    configure_tensorboard(
+        callbacks, static, space.decode(static.hyperparameters), lambda d: os.path.join(d, "08")
+    )
     callbacks[1].on_train_begin()
     callbacks[1].on_train_end()
     assert session_hparams(str(tmp_path / "08")) == {
@@ -179,5 +184,5 @@ def test_configure_tensorboard_writes_raw_and_decoded_hparams(tmp_path):
 def test_configure_tensorboard_without_a_tensorboard_changes_nothing():
     space = Scheduled().space
     callbacks = [keras.callbacks.History()]
-    configure_tensorboard(callbacks, trial_of(space, {}), space, lambda d: "unused")
+    configure_tensorboard(callbacks, trial_of(space, {}), space.decode({}), lambda d: "unused")
     assert len(callbacks) == 1

@@ -64,7 +64,10 @@ def test_fixed_schedules_on_every_term_are_used_as_given(data):
     [(0.5, r"\{'b': 0.5\}"), (tw.Range(0.1, 10), r"\{'b': Range\(low=0.1, high=10.0")],
 )
 def test_a_strategy_that_sets_the_weights_refuses_declared_weights(tmp_path, weight, shown):
-    terms = [tw.Term("a", "mse", output="pred", target="ya"), tw.Term("b", "mse", output="pred", target="yb", weight=weight)]
+    terms = [
+        tw.Term("a", "mse", output="pred", target="ya"),
+        tw.Term("b", "mse", output="pred", target="yb", weight=weight),
+    ]
     match = rf"Argument `weights` must be left at 1 for every term under strategy 'dwa', which sets the weights itself. Received: weights={shown}"
     with pytest.raises(tw.ConfigurationError, match=match):
         TwoSources(terms, strategy="dwa")
@@ -79,7 +82,12 @@ def squared_error(y_true, y_pred):
 
 class LambdaLoss(TwoSources):
     terms = [
-        tw.Term("a", lambda y_true, y_pred: keras.ops.mean(keras.ops.abs(y_true - y_pred), axis=-1), output="pred", target="ya"),
+        tw.Term(
+            "a",
+            lambda y_true, y_pred: keras.ops.mean(keras.ops.abs(y_true - y_pred), axis=-1),
+            output="pred",
+            target="ya",
+        ),
         tw.Term("b", squared_error, output="pred", target="yb", weight=tw.Range(0.01, 100.0)),
     ]
 
@@ -89,7 +97,12 @@ def test_a_project_with_a_lambda_or_function_loss_resumes(tmp_path, data):
 
     def run(trials):
         tuner = tw.RandomSearch(
-            LambdaLoss(), objective="val_a_loss", max_trials=trials, seed=1, directory=str(tmp_path), project_name="p"
+            LambdaLoss(),
+            objective="val_a_loss",
+            max_trials=trials,
+            seed=1,
+            directory=str(tmp_path),
+            project_name="p",
         )
         tuner.search(x, y, validation_data=(x, y), epochs=1, verbose=0)
         return tuner
@@ -144,16 +157,26 @@ def test_hyperparameters_fixed_or_narrowed_by_the_user_are_accepted(tmp_path, da
 def test_narrowing_differently_when_resuming_is_refused(tmp_path, data):
     x, y = data
     tuner = tw.RandomSearch(
-        Units(), objective="val_a_loss", max_trials=1, hyperparameters=fixed_and_narrowed(),
-        directory=str(tmp_path), project_name="p",
+        Units(),
+        objective="val_a_loss",
+        max_trials=1,
+        hyperparameters=fixed_and_narrowed(),
+        directory=str(tmp_path),
+        project_name="p",
     )
     tuner.search(x, y, validation_data=(x, y), epochs=1, verbose=0)
     other = kt.HyperParameters()
     other.Fixed("learning_rate", 0.02)
-    with pytest.raises(tw.ConfigurationError, match=r"The hyperparameter `learning_rate` is declared differently"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"The hyperparameter `learning_rate` is declared differently"
+    ):
         tw.RandomSearch(
-            Units(), objective="val_a_loss", max_trials=2, hyperparameters=other,
-            directory=str(tmp_path), project_name="p",
+            Units(),
+            objective="val_a_loss",
+            max_trials=2,
+            hyperparameters=other,
+            directory=str(tmp_path),
+            project_name="p",
         )
 
 

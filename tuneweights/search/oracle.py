@@ -39,8 +39,9 @@ from keras_tuner.src.engine import objective as kt_objective
 from keras_tuner.src.engine import trial as trial_module
 
 from tuneweights import _validation as v
-from tuneweights import pruners, resume
+from tuneweights import pruners
 from tuneweights._io import is_local, write_json_atomic
+from tuneweights.search import resume
 from tuneweights.space import WeightSpace
 
 STATE_FILE = "tuneweights.json"

@@ -12,17 +12,18 @@ from keras_tuner.src.engine.stateful import Stateful
 from keras_tuner.src.engine.tuner import maybe_distribute
 
 from tuneweights import _validation as v
-from tuneweights import data as data_checks
-from tuneweights import objectives as _objectives
-from tuneweights import pareto, resume
-from tuneweights import progress as _progress
 from tuneweights._io import is_local, replace_atomically, write_json_atomic
-from tuneweights.callbacks import EpochReporter, configure_tensorboard
 from tuneweights.hypermodel import WeightedHyperModel
-from tuneweights.oracle import DIVERGED, WeightOracle
+from tuneweights.loss_config import LossConfig
 from tuneweights.schedules import Schedule
+from tuneweights.search import objectives as _objectives
+from tuneweights.search import pareto, resume
+from tuneweights.search import progress as _progress
+from tuneweights.search.callbacks import EpochReporter, configure_tensorboard
+from tuneweights.search.oracle import DIVERGED, WeightOracle
 from tuneweights.terms import Term
-from tuneweights.weighted_model import WeightedModel
+from tuneweights.training import FitArguments, WeightedModel
+from tuneweights.training.fit_arguments import targets_of
 
 
 class Tuner(kt.Tuner):
@@ -76,6 +77,7 @@ class Tuner(kt.Tuner):
         known = None if hypermodel.has_custom_fit() else hypermodel.logged_names(validation=True)
         _objectives.check(oracle.objective, hypermodel.terms, hypermodel.loss_searched, known)
         self._optimizer = optimizer
+        self._weighted = hypermodel
         self.terms, declared = _resolve_terms(hypermodel, optimizer)
         if isinstance(oracle, WeightOracle):
             if pruner is not None:
@@ -99,12 +101,12 @@ class Tuner(kt.Tuner):
         keras-tuner's per-trial display and Keras's per-epoch output;
         ``verbose=2`` keeps those, ``verbose=0`` prints nothing.
         """
-        hypermodel: WeightedHyperModel = self.hypermodel  # type: ignore[assignment]
-        if not hypermodel.has_custom_fit():
-            data_checks.check_fit_arguments(fit_args, fit_kwargs, self.terms)
-            validated = data_checks.has_validation(fit_kwargs)
+        if not self._weighted.has_custom_fit():
+            arguments = FitArguments.bind(fit_args, fit_kwargs)
+            arguments.check(targets_of(self.terms))
+            fit_args, fit_kwargs = (), arguments.kwargs()  # by name from here on
             for name in _objective_names(self.oracle.objective):
-                if name.startswith("val_") and not validated:
+                if name.startswith("val_") and not arguments.has_validation:
                     raise v.invalid(
                         "validation_data",
                         f"be given (or `validation_split`) when the objective is `{name}`",
@@ -121,10 +123,19 @@ class Tuner(kt.Tuner):
         finally:
             self._progress = None
 
+    @property
+    def weighted_hypermodel(self) -> WeightedHyperModel:
+        """The hypermodel, with its type."""
+        return self._weighted
+
+    def decode(self, hp: kt.HyperParameters) -> LossConfig:
+        """The loss configuration of a trial's hyperparameters (`WeightSpace.decode`)."""
+        return self._weighted.decode(hp)
+
     def _build_hypermodel(self, hp: kt.HyperParameters) -> WeightedModel:
         with maybe_distribute(self.distribution_strategy):
-            model = self.hypermodel.build(hp)
-            return self.hypermodel.prepare(hp, model, optimizer=_fresh_optimizer(self._optimizer))  # type: ignore[attr-defined]
+            model = self._weighted.build(hp)
+            return self._weighted.prepare(hp, model, optimizer=_fresh_optimizer(self._optimizer))
 
     def _build_and_fit_model(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         # keras-tuner's version, except that a custom `fit` which reported
@@ -136,7 +147,7 @@ class Tuner(kt.Tuner):
             last = resume.restore(self.get_trial_dir(trial.trial_id), model)
             if last is not None:
                 self._continue_after(trial, last, kwargs)
-                if last + 1 >= data_checks.fit_epochs(args, kwargs):
+                if last + 1 >= FitArguments.bind(args, kwargs, strict=False).epochs:
                     return None  # it had run every epoch; only its end was not recorded
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
         if results is None and any(r.reported for r in self._reporters.get(trial.trial_id, [])):
@@ -169,7 +180,7 @@ class Tuner(kt.Tuner):
 
     def _horizon(self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> int:
         """The planned epochs of a trial: the horizon of its schedules."""
-        return data_checks.fit_epochs(fit_args, fit_kwargs)
+        return int(FitArguments.bind(fit_args, fit_kwargs, strict=False).epochs)
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> list[Any]:
         checkpoint = _SaveBestEpoch(
@@ -193,7 +204,7 @@ class Tuner(kt.Tuner):
                 callbacks.append(resume.ResumeCheckpoint(trial_dir))  # after the epoch was reported
             if self._progress is not None:
                 callbacks.append(self._progress.callback())
-                if not self.hypermodel.has_custom_fit():  # type: ignore[attr-defined]
+                if not self.weighted_hypermodel.has_custom_fit():
                     run_kwargs["verbose"] = 0  # the progress line stands for Keras's output
             run_kwargs["callbacks"] = callbacks
             results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
@@ -206,7 +217,7 @@ class Tuner(kt.Tuner):
         configure_tensorboard(
             callbacks,
             trial,
-            self.hypermodel.space,  # type: ignore[attr-defined]
+            self.decode(trial.hyperparameters),
             lambda log_dir: self._get_tensorboard_dir(log_dir, trial.trial_id, execution),
         )
 
@@ -252,7 +263,7 @@ class Tuner(kt.Tuner):
     def load_model(self, trial: Any) -> keras.Model:
         """The model `build(hp)` returned for `trial`, with its best epoch's weights."""
         model = self._try_build(trial.hyperparameters)
-        _load_checkpoint(model, self._get_checkpoint_fname(trial.trial_id))
+        load_checkpoint(model, self._get_checkpoint_fname(trial.trial_id))
         return model.base
 
     def _best_completed(self, num_trials: int) -> list[Any]:
@@ -262,8 +273,7 @@ class Tuner(kt.Tuner):
 
     def get_best_weights(self, num_trials: int = 1) -> list[dict[str, float | Schedule]]:
         """Loss weights ``{term: weight or Schedule}`` of the best completed trials, best first."""
-        space = self.hypermodel.space  # type: ignore[attr-defined]
-        return [space.weights(t.hyperparameters) for t in self._best_completed(num_trials)]
+        return [self.decode(t.hyperparameters).weights for t in self._best_completed(num_trials)]
 
     def describe(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """Readable form of a trial's hyperparameters.
@@ -274,13 +284,12 @@ class Tuner(kt.Tuner):
             last entry holding every hyperparameter that is not part of the
             loss-weight space.
         """
-        space = self.hypermodel.space  # type: ignore[attr-defined]
-        own = set(space.hp_names())
-        terms = space.concrete_terms(hp)
+        own = set(self.weighted_hypermodel.space.hp_names())
+        config = self.decode(hp)
         return {
-            "weights": {t.name: t.weight for t in terms},
-            "switches": {t.name: t.switch for t in terms if t.switch is not None},
-            "strategy": space.strategy_of(hp),
+            "weights": config.weights,
+            "switches": config.switches,
+            "strategy": config.strategy,
             "hyperparameters": {k: val for k, val in hp.values.items() if k not in own},
         }
 
@@ -313,9 +322,8 @@ class Tuner(kt.Tuner):
             singles = list(objective.objectives)
         else:
             listed = list(objectives) if isinstance(objectives, (list, tuple)) else [objectives]
-            singles = [_objectives.resolve(o, self.hypermodel.terms) for o in listed]  # type: ignore[attr-defined]
+            singles = [_objectives.resolve(o, self.weighted_hypermodel.terms) for o in listed]
         directions = {o.name: o.direction for o in singles}
-        space = self.hypermodel.space  # type: ignore[attr-defined]
         rows = []
         for trial in self.oracle.get_best_trials(_ALL_TRIALS):
             values = _values_at_best_step(trial, list(directions))
@@ -327,7 +335,7 @@ class Tuner(kt.Tuner):
             {
                 "trial_id": trial.trial_id,
                 "values": values,
-                "weights": space.weights(trial.hyperparameters),
+                "weights": self.decode(trial.hyperparameters).weights,
                 "hyperparameters": dict(trial.hyperparameters.values),
                 "pruned": bool(trial.message and str(trial.message).startswith("Pruned")),
             }
@@ -363,12 +371,14 @@ class Tuner(kt.Tuner):
         for trial in self.oracle.get_best_trials(num_trials):
             print()
             trial.summary()
-            described = self.hypermodel.space.describe_values(trial.hyperparameters)  # type: ignore[attr-defined]
-            strategy = self.hypermodel.space.strategy_of(trial.hyperparameters)  # type: ignore[attr-defined]
-            if strategy.uses_term_weights:
-                print("Loss weights: " + "; ".join(f"{term}: {text}" for term, text in described.items()))
-            if strategy.name != "static":
-                print(f"Weighting strategy: {strategy.describe()}")
+            config = self.decode(trial.hyperparameters)
+            if config.strategy.uses_term_weights:
+                print(
+                    "Loss weights: "
+                    + "; ".join(f"{term}: {text}" for term, text in config.describe().items())
+                )
+            if config.strategy.name != "static":
+                print(f"Weighting strategy: {config.strategy.describe()}")
 
 
 def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> tuple[list[Term], kt.HyperParameters]:
@@ -436,177 +446,6 @@ def _objective_names(objective: Any) -> list[str]:
     return [objective.name]
 
 
-class RandomSearch(Tuner):
-    """Random search over architecture and loss weights.
-
-    Arguments are keras-tuner's `RandomSearch` arguments; `objective` must be
-    an unweighted quantity (see `tuneweights.objectives`).
-    """
-
-    def __init__(
-        self,
-        hypermodel: WeightedHyperModel,
-        objective: Any = None,
-        max_trials: int = 10,
-        seed: int | None = None,
-        hyperparameters: kt.HyperParameters | None = None,
-        tune_new_entries: bool = True,
-        allow_new_entries: bool = True,
-        max_retries_per_trial: int = 0,
-        max_consecutive_failed_trials: int = 3,
-        **kwargs: Any,
-    ) -> None:
-        _check_hypermodel(hypermodel)
-        oracle = kt.oracles.RandomSearchOracle(
-            objective=_objectives.resolve(objective, hypermodel.terms),
-            max_trials=v.check_int("max_trials", max_trials, 1),
-            seed=_seed(seed),
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
-        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
-
-
-class GridSearch(Tuner):
-    """keras-tuner's grid search over architecture and loss weights.
-
-    A weight `Range` has no step, so keras-tuner takes 10 values evenly spaced
-    in its sampling scale (log or linear); the first trial uses the defaults.
-    """
-
-    def __init__(
-        self,
-        hypermodel: WeightedHyperModel,
-        objective: Any = None,
-        max_trials: int | None = None,
-        seed: int | None = None,
-        hyperparameters: kt.HyperParameters | None = None,
-        tune_new_entries: bool = True,
-        allow_new_entries: bool = True,
-        max_retries_per_trial: int = 0,
-        max_consecutive_failed_trials: int = 3,
-        **kwargs: Any,
-    ) -> None:
-        _check_hypermodel(hypermodel)
-        oracle = kt.oracles.GridSearchOracle(
-            objective=_objectives.resolve(objective, hypermodel.terms),
-            max_trials=None if max_trials is None else v.check_int("max_trials", max_trials, 1),
-            seed=_seed(seed),
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
-        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
-
-
-class BayesianOptimization(Tuner):
-    """Gaussian-process Bayesian optimisation over architecture and loss weights.
-
-    The weight hyperparameters are in the space from the first trial.
-    Diverged trials (inf or nan objective) count as the worst score seen,
-    never as 0.
-    """
-
-    def __init__(
-        self,
-        hypermodel: WeightedHyperModel,
-        objective: Any = None,
-        max_trials: int = 10,
-        num_initial_points: int | None = None,
-        alpha: float = 1e-4,
-        beta: float = 2.6,
-        seed: int | None = None,
-        hyperparameters: kt.HyperParameters | None = None,
-        tune_new_entries: bool = True,
-        allow_new_entries: bool = True,
-        max_retries_per_trial: int = 0,
-        max_consecutive_failed_trials: int = 3,
-        **kwargs: Any,
-    ) -> None:
-        _check_hypermodel(hypermodel)
-        if num_initial_points is not None:
-            v.check_int("num_initial_points", num_initial_points, 1)
-        oracle = kt.oracles.BayesianOptimizationOracle(
-            objective=_objectives.resolve(objective, hypermodel.terms),
-            max_trials=v.check_int("max_trials", max_trials, 1),
-            num_initial_points=num_initial_points,
-            alpha=v.check_positive("alpha", alpha),
-            beta=v.check_positive("beta", beta),
-            seed=_seed(seed),
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
-        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
-
-
-class Hyperband(Tuner):
-    """Hyperband over architecture and loss weights.
-
-    keras-tuner's semantics are kept: ``tuner/epochs`` and
-    ``tuner/initial_epoch`` set the epochs of each round, a promoted trial
-    starts from its parent's best checkpoint, and epoch indices (hence the
-    steps reported to the oracle) are absolute.
-    """
-
-    def __init__(
-        self,
-        hypermodel: WeightedHyperModel,
-        objective: Any = None,
-        max_epochs: int = 100,
-        factor: int = 3,
-        hyperband_iterations: int = 1,
-        seed: int | None = None,
-        hyperparameters: kt.HyperParameters | None = None,
-        tune_new_entries: bool = True,
-        allow_new_entries: bool = True,
-        max_retries_per_trial: int = 0,
-        max_consecutive_failed_trials: int = 3,
-        **kwargs: Any,
-    ) -> None:
-        _check_hypermodel(hypermodel)
-        v.check_int("factor", factor, 2)
-        oracle = kt.oracles.HyperbandOracle(
-            objective=_objectives.resolve(objective, hypermodel.terms),
-            max_epochs=v.check_int("max_epochs", max_epochs, 1),
-            factor=factor,
-            hyperband_iterations=v.check_int("hyperband_iterations", hyperband_iterations, 1),
-            seed=_seed(seed),
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
-        self._max_epochs = max_epochs
-        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
-
-    def _horizon(self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> int:
-        # Every round of a bracket shares one horizon, so that the weight at
-        # an epoch is the same whether a trial ran from 0 or was promoted.
-        return self._max_epochs
-
-    def run_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> list[Any]:
-        hp = trial.hyperparameters
-        if "tuner/epochs" in hp.values:
-            fit_kwargs["epochs"] = hp.values["tuner/epochs"]
-            fit_kwargs["initial_epoch"] = hp.values["tuner/initial_epoch"]
-        return super().run_trial(trial, *fit_args, **fit_kwargs)
-
-    def _build_hypermodel(self, hp: kt.HyperParameters) -> WeightedModel:
-        model = super()._build_hypermodel(hp)
-        if "tuner/trial_id" in hp.values:
-            _load_checkpoint(model, self._get_checkpoint_fname(hp.values["tuner/trial_id"]))
-        return model
-
-
 class _SaveBestEpoch(tuner_utils.SaveBestEpoch):
     """keras-tuner's best-epoch checkpoint, which also saves the first epoch.
 
@@ -633,20 +472,9 @@ def _fresh_optimizer(optimizer: Any) -> Any:
     return keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
 
 
-def _load_checkpoint(model: WeightedModel, path: str) -> None:
+def load_checkpoint(model: WeightedModel, path: str) -> None:
     # Build the optimizer first so that its state (Adam's moments) is
     # restored too: a promoted Hyperband trial continues where it stopped.
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     model.load_weights(path)
-
-
-def _check_hypermodel(hypermodel: Any) -> None:
-    if not isinstance(hypermodel, WeightedHyperModel):
-        raise v.wrong_type("hypermodel", "a `tuneweights.WeightedHyperModel`", hypermodel)
-
-
-def _seed(seed: Any) -> int | None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise v.wrong_type("seed", "an int or None", seed)
-    return seed  # type: ignore[no-any-return]

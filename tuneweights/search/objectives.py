@@ -12,53 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import keras
 import keras_tuner as kt
 from keras_tuner.src.engine import metrics_tracking
 from keras_tuner.src.engine import objective as kt_objective
 
 from tuneweights import _validation as v
-from tuneweights.terms import Term
-from tuneweights.weighted_model import (
+from tuneweights.names import (
     UNWEIGHTED_LOSS,
+    WEIGHTED_TOTALS,
     loss_metric_name,
-    switch_metric_name,
+    term_metric_name,
     weight_metric_name,
 )
+from tuneweights.terms import Term
 
-WEIGHTED_TOTALS = ("loss", "val_loss")
 _MAX_NAMES = ("accuracy", "acc", "auc", "precision", "recall", "f1_score", "fbeta_score", "r2_score")
-
-
-def metric_name(metric: Any) -> str:
-    """The name Keras logs a compiled metric under (before the term prefix)."""
-    if isinstance(metric, str):
-        return metric
-    if isinstance(metric, keras.metrics.Metric):
-        return str(metric.name)
-    return str(getattr(metric, "__name__", type(metric).__name__))
-
-
-def logged_names(terms: Iterable[Term], validation: bool = True, extra: Iterable[str] = ()) -> list[str]:
-    """Every name a `WeightedModel` with these terms logs each epoch.
-
-    Example:
-        >>> logged_names([Term("a", "mse", metrics=["mae"]), Term("b", "mse")], validation=False)
-        ['loss', 'unweighted_loss', 'a_loss', 'a_weight', 'a_mae', 'b_loss', 'b_weight']
-    """
-    terms = list(terms)
-    names = ["loss", UNWEIGHTED_LOSS]
-    for term in terms:
-        names += [loss_metric_name(str(term.name)), weight_metric_name(str(term.name))]
-        # Keras prefixes metrics with the output's name only when there are several outputs.
-        prefix = f"{term.name}_" if len(terms) > 1 else ""
-        names += [f"{prefix}{metric_name(m)}" for m in term.metrics]
-        if term.switch is not None:
-            names.append(switch_metric_name(str(term.name)))
-    names += list(extra)
-    if validation:
-        names += ["val_" + n for n in names]
-    return names
 
 
 def infer_direction(name: str, terms: Iterable[Term] = ()) -> str | None:
@@ -135,7 +103,7 @@ def resolve(objective: Any, terms: list[Term]) -> Any:
 def _suggestions(terms: Iterable[Term]) -> list[str]:
     terms = list(terms)
     names = [f"val_{loss_metric_name(str(t.name))}" for t in terms] + [f"val_{UNWEIGHTED_LOSS}"]
-    names += [f"val_{t.name}_{metric_name(m)}" for t in terms for m in t.metrics]
+    names += [f"val_{term_metric_name(t.name, m)}" for t in terms for m in t.metrics]
     return names
 
 

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import keras
-import keras_tuner as kt
 import numpy as np
 from keras_tuner import errors as kt_errors
 from keras_tuner.src.engine import trial as trial_module
 from keras_tuner.src.engine import tuner_utils
 
 from tuneweights import _validation as v
-from tuneweights import strategies
-from tuneweights.oracle import DIVERGED
-from tuneweights.schedules import Schedule
-from tuneweights.space import STRATEGY, WEIGHT_PREFIX, WeightSpace
+from tuneweights.loss_config import LossConfig
+from tuneweights.search.oracle import DIVERGED
 
 
 def numeric_logs(logs: dict[str, Any] | None) -> dict[str, float]:
@@ -113,33 +110,10 @@ def report_epoch(
     return stop or bool(getattr(model, "stop_training", False))
 
 
-def decoded_hparams(space: WeightSpace, hp: Mapping[str, Any] | kt.HyperParameters) -> dict[str, float | str]:
-    """A trial's decoded loss weights, as TensorBoard's HParams view shows them.
-
-    Returns:
-        ``{"weight/<term>": weight}`` for every term, a float for a constant
-        weight and the schedule's description for a schedule, and
-        ``{"strategy": description}`` when the space has a weighting strategy
-        other than the default static one.
-
-    Example:
-        >>> from tuneweights import Range, Term
-        >>> space = WeightSpace([Term("a", "mse", weight=2.0), Term("b", "mae", weight=Range(0.1, 10))])
-        >>> decoded_hparams(space, {"ratio/b": 4.0})
-        {'weight/a': 2.0, 'weight/b': 8.0}
-    """
-    decoded: dict[str, float | str] = {}
-    for term, weight in space.weights(hp).items():
-        decoded[WEIGHT_PREFIX + term] = weight.describe() if isinstance(weight, Schedule) else float(weight)
-    if not isinstance(space.strategy, strategies.Static):
-        decoded[STRATEGY] = space.describe_strategy(hp)
-    return decoded
-
-
 def configure_tensorboard(
     callbacks: list[Any],
     trial: Any,
-    space: WeightSpace,
+    config: LossConfig,
     log_dir: Callable[[str], str],
 ) -> None:
     """keras-tuner's set-up of a user's TensorBoard callback, plus the decoded weights.
@@ -148,16 +122,16 @@ def configure_tensorboard(
     its own directory ``log_dir(callback.log_dir)`` for the trial and
     execution, and an HParams callback is added that writes the trial's
     hyperparameters there. Its hyperparameters are keras-tuner's raw values
-    together with `decoded_hparams`; a decoded value takes the place of a raw
-    one of the same name (under a `StrategySearch`, ``strategy`` is then the
-    chosen strategy's description, which starts with its name). Nothing is
-    added when `callbacks` has no `TensorBoard` or the backend is not
-    TensorFlow.
+    together with the decoded loss (`LossConfig.hparams`); a decoded value
+    takes the place of a raw one of the same name (under a `StrategySearch`,
+    ``strategy`` is then the chosen strategy's description, which starts with
+    its name). Nothing is added when `callbacks` has no `TensorBoard` or the
+    backend is not TensorFlow.
 
     Args:
         callbacks: The trial's callbacks; changed in place.
         trial: The running trial.
-        space: The hypermodel's weight space.
+        config: The trial's decoded loss configuration.
         log_dir: Maps a callback's `log_dir` to the trial's directory.
     """
     if keras.backend.backend() != "tensorflow":
@@ -167,7 +141,7 @@ def configure_tensorboard(
         return
     from tensorboard.plugins.hparams import api as hparams_api
 
-    decoded = decoded_hparams(space, trial.hyperparameters)
+    decoded = config.hparams()
     for board in boards:
         board.log_dir = log_dir(board.log_dir)
         raw = tuner_utils.convert_hyperparams_to_hparams(trial.hyperparameters, hparams_api)

@@ -1,0 +1,26 @@
+"""Search: keras-tuner's tuners and oracles, reporting every epoch, over the loss-weight space.
+
+This layer uses the training layer and never the report. Its modules:
+`tuner` (the per-epoch reporting `Tuner`), `tuners` (RandomSearch,
+GridSearch, BayesianOptimization, Hyperband), `oracle` (`WeightOracle`, the
+wrapper that owns the weight space on top of any keras-tuner oracle),
+`objectives` (which logged name ranks trials), `callbacks` (the epoch
+reporter and TensorBoard), `resume` (mid-trial checkpoints), `progress` (the
+progress line) and `pareto`.
+"""
+
+from tuneweights.search.callbacks import EpochReporter, report_epoch
+from tuneweights.search.oracle import WeightOracle
+from tuneweights.search.tuner import Tuner
+from tuneweights.search.tuners import BayesianOptimization, GridSearch, Hyperband, RandomSearch
+
+__all__ = [
+    "BayesianOptimization",
+    "EpochReporter",
+    "GridSearch",
+    "Hyperband",
+    "RandomSearch",
+    "Tuner",
+    "WeightOracle",
+    "report_epoch",
+]
