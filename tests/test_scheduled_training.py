@@ -145,6 +145,23 @@ def test_state_switch_on_the_running_error(threshold, switched):
     assert h["a_switch_epoch"] == [switched, switched]
 
 
+@pytest.mark.parametrize(
+    "once, loss, switch_epoch",
+    # batch 1: |error| 0, under the threshold; batch 2: |error| 2, over it
+    [(True, (0.0 + 2.0) / 2, 0.0), (False, (0.0 + 4.0) / 2, -1.0)],
+)
+def test_a_state_switch_that_is_not_final_switches_back_when_the_state_says_so(once, loss, switch_epoch):
+    x, _ = data(16)
+    pred = x @ np.array([[1.0], [-2.0], [0.5]], dtype="float32")
+    ya = np.concatenate([pred[:8], pred[8:] + 2.0]).astype("float32")
+    switch = W.SwitchOnState("mse", "mae", threshold=1.0, quantity="mae", momentum=0.0, once=once)
+    model = frozen([tw.Term("a", switch, output="pred", target="ya")])
+    h = model.fit(x, {"ya": ya}, epochs=2, batch_size=8, shuffle=False, verbose=0).history
+    # once: mae on batch 2 as well (|2|); not once: back to mse on batch 2 (2 ** 2)
+    np.testing.assert_allclose(h["a_loss"], [loss, loss], rtol=1e-6)
+    assert h["a_switch_epoch"] == [switch_epoch, switch_epoch if once else -1.0]
+
+
 def test_no_retrace_across_weight_changes_and_all_switches():
     x, y = data()
     terms = [

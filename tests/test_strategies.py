@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+from typing import ClassVar
 
 import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
+from keras import ops
 from numpy.testing import assert_allclose
 
 import tuneweights as tw
@@ -292,6 +295,85 @@ def test_separate_optimizers_one_step_by_hand():
     assert_allclose(base.get_layer("a").get_weights()[0], ha - 0.01 * gha, rtol=1e-5)
     assert_allclose(base.get_layer("b").get_weights()[0], hb - 0.002 * 3.0 * ghb, rtol=1e-5)
     assert int(model.optimizer.iterations) == 1
+
+
+@S.register
+@dataclasses.dataclass(frozen=True)
+class ProjectConflicts(S.Strategy):
+    """PCGrad (Yu et al., 2020) as a user writes it: each term's gradient loses its
+    component along any other term's gradient it conflicts with; the sum is applied."""
+
+    name: ClassVar[str] = "project_conflicts_test"
+    uses_term_weights: ClassVar[bool] = True
+
+    def apply_gradients(self, step):
+        flat = [step.flat(step.weighted(k)) for k in range(len(step.gradients))]
+        total = None
+        for i, g in enumerate(flat):
+            for j, other in enumerate(flat):
+                if i != j:
+                    dot = ops.sum(g * other)
+                    g = g - ops.minimum(dot, 0.0) / ops.sum(other * other) * other
+            total = g if total is None else total + g
+        step.apply(step.unflat(total))
+
+
+def pcgrad_by_hand(grads):
+    projected = []
+    for i, g in enumerate(grads):
+        g = g.copy()
+        for j, other in enumerate(grads):
+            if i != j:
+                g = g - min(float(g @ other), 0.0) / float(other @ other) * other
+        projected.append(g)
+    return sum(projected)
+
+
+def test_a_gradient_level_strategy_written_by_a_user_trains_one_step_by_hand():
+    x, y = data()
+    y = {"a": 3 * y["a"], "b": -3 * y["a"]}  # opposite targets from equal heads: the gradients conflict
+    base = two_heads()
+    small = [0.1 * h for h in base.get_layer("a").get_weights()]  # predictions far from the targets
+    base.get_layer("a").set_weights(small)
+    base.get_layer("b").set_weights(small)
+    w, ha, hb, _, _ = forward(base, x)
+    terms = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=2.0)]
+    model = compile_weighted(base, terms, optimizer=keras.optimizers.SGD(0.1), strategy=ProjectConflicts())
+    assert model.strategy.needs_gradients
+    model.fit(x, y, epochs=1, batch_size=len(x), shuffle=False, verbose=0)
+    _, gwa, gha = mse_grads(x, w, ha, y["a"])
+    _, gwb, ghb = mse_grads(x, w, hb, y["b"])
+    zeros_a, zeros_b = np.zeros_like(ghb), np.zeros_like(gha)
+    # variables in order: shared kernel, head a, head b; flat as the strategy sees them
+    ga = np.concatenate([gwa.ravel(), gha.ravel(), zeros_a.ravel()])
+    gb = 2.0 * np.concatenate([gwb.ravel(), zeros_b.ravel(), ghb.ravel()])
+    assert ga @ gb < 0  # they do conflict
+    update = pcgrad_by_hand([ga, gb])
+    sizes = [w.size, ha.size, hb.size]
+    dw, dha, dhb = np.split(update, np.cumsum(sizes)[:-1])
+    assert_allclose(base.get_layer("shared").get_weights()[0], w - 0.1 * dw.reshape(w.shape), rtol=1e-5)
+    assert_allclose(base.get_layer("a").get_weights()[0], ha - 0.1 * dha.reshape(ha.shape), rtol=1e-5)
+    assert_allclose(base.get_layer("b").get_weights()[0], hb - 0.1 * dhb.reshape(hb.shape), rtol=1e-5)
+    assert int(model.optimizer.iterations) == 1
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "adagrad"])
+def test_separate_optimizers_refuse_a_searched_weight_their_optimizer_ignores(optimizer):
+    terms = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]
+    match = (
+        rf"Argument `terms\['b'\].weight` must be fixed under strategy 'separate' when the term's optimizer is "
+        rf"'{optimizer}': that optimizer divides each step by a running scale of the gradient, so a constant "
+        r"weight on the term's own gradient changes nothing. Received: .*Range\(low=0.1, high=10.0.*"
+        r"Search the term's learning rate instead"
+    )
+    with pytest.raises(tw.ConfigurationError, match=match):
+        WeightSpace(terms, strategy=S.SeparateOptimizers(optimizer))
+    # with SGD the weight scales the term's steps: it is searched
+    assert WeightSpace(terms, strategy=S.SeparateOptimizers("sgd")).hp_names() == ["ratio/b"]
+    # per term: only the term whose optimizer ignores it is refused
+    per_term = S.SeparateOptimizers("sgd", terms={"b": {"optimizer": optimizer}})
+    with pytest.raises(tw.ConfigurationError, match=r"terms\['b'\].weight"):
+        WeightSpace(terms, strategy=per_term)
 
 
 def test_strategy_state_and_term_optimizers_survive_a_checkpoint(tmp_path):

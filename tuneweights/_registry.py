@@ -85,6 +85,36 @@ class Registry(Generic[T]):
             )
         return {"name": name, **config}
 
+    def complete(self, config: dict[str, Any]) -> dict[str, Any]:
+        """A saved ``{"name": ..., **config}`` with the defaults of parameters it lacks.
+
+        A config written before its class gained a parameter then compares
+        equal to one written today. Unknown names are returned as they are.
+
+        Example:
+            >>> registry = Registry("thing", object, "example")
+            >>> class Thing:
+            ...     name = "thing"
+            ...     def __init__(self, size=1, tags=("a",)):
+            ...         pass
+            >>> _ = registry.register(Thing)
+            >>> registry.complete({"name": "thing"})
+            {'name': 'thing', 'size': 1, 'tags': ['a']}
+        """
+        cls = self.classes.get(str(config.get("name")))
+        if cls is None:
+            return dict(config)
+        defaults = {
+            name: list(p.default) if isinstance(p.default, tuple) else p.default
+            for name, p in inspect.signature(cls).parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
+        return {
+            **{"name": config["name"]},
+            **{k: d for k, d in defaults.items() if k not in config},
+            **config,
+        }
+
     def get(self, identifier: Any) -> T:
         """An instance from a registered name, a dict from `serialize`, or an instance."""
         if isinstance(identifier, self.base):

@@ -59,6 +59,7 @@ __all__ = [
     "Sigmoid",
     "Step",
     "Warmup",
+    "complete",
     "get",
     "register",
     "registered",
@@ -336,6 +337,11 @@ def serialize(schedule: Schedule) -> dict[str, Any]:
         {'name': 'step', 'start': 1.0, 'end': 0.0, 'at': 0.5, 'unit': 'fraction'}
     """
     return _SCHEDULES.serialize(schedule)
+
+
+def complete(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved schedule (from `serialize`) with the defaults of parameters added since it was saved."""
+    return _SCHEDULES.complete(config)
 
 
 def get(identifier: str | dict[str, Any] | Schedule) -> Schedule:

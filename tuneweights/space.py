@@ -26,6 +26,7 @@ every searched quantity is one hyperparameter with a stable name:
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +35,7 @@ import keras_tuner as kt
 from tuneweights import _validation as v
 from tuneweights import schedules as S
 from tuneweights import strategies as strategy_module
+from tuneweights import switches as switch_module
 from tuneweights.loss_config import LossConfig, check_weights_left_at_one
 from tuneweights.ranges import DECAYING_FAMILIES, TIMED_FAMILIES, Range, ScheduleSearch
 from tuneweights.strategies import SeparateOptimizers, StrategySearch
@@ -313,6 +315,63 @@ class WeightSpace:
         if not isinstance(self.strategy, strategy_module.Static):
             lines.append(f"strategy: {self.strategy.describe()}")
         return "\n".join(lines)
+
+
+def saved_form(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A space's config (`WeightSpace.get_config`) in the form it is saved in today.
+
+    The config goes through JSON (tuples become lists, as in a saved file),
+    and the switches, schedules and strategies in it get the defaults of the
+    parameters added since it was saved. Two declarations are the same when
+    their saved forms are equal.
+
+    Example:
+        >>> old = {"terms": [{"name": "a", "loss": {"switch": {"name": "state", "threshold": 0.5}}}]}
+        >>> saved_form(old)["terms"][0]["loss"]["switch"]["quantity"]
+        'mae'
+    """
+    form: dict[str, Any] = json.loads(json.dumps(config))
+    for term in form.get("terms", []):
+        loss, weight = term.get("loss"), term.get("weight")
+        if isinstance(loss, dict) and set(loss) == {"switch"} and isinstance(loss["switch"], dict):
+            term["loss"] = {"switch": switch_module.complete(loss["switch"])}
+        if isinstance(weight, dict) and set(weight) == {"schedule"} and isinstance(weight["schedule"], dict):
+            term["weight"] = {"schedule": S.complete(weight["schedule"])}
+    strategy = form.get("strategy")
+    if isinstance(strategy, dict) and isinstance(strategy.get("candidates"), list):
+        strategy["candidates"] = [strategy_module.complete(c) for c in strategy["candidates"]]
+    elif isinstance(strategy, dict):
+        form["strategy"] = strategy_module.complete(strategy)
+    return form
+
+
+def differences(saved: Any, current: Any, path: str = "") -> list[str]:
+    """Where two saved forms differ, one line per place (``path: saved ..., declared ...``).
+
+    Example:
+        >>> differences({"terms": [{"weight": 1.0}]}, {"terms": [{"weight": 2.0}]})
+        ['terms[0].weight: saved 1.0, declared 2.0']
+    """
+    if isinstance(saved, dict) and isinstance(current, dict):
+        out = []
+        for key in sorted(set(saved) | set(current), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in saved:
+                out.append(f"{where}: not saved, declared {json.dumps(current[key])}")
+            elif key not in current:
+                out.append(f"{where}: saved {json.dumps(saved[key])}, not declared")
+            else:
+                out += differences(saved[key], current[key], where)
+        return out
+    if isinstance(saved, list) and isinstance(current, list) and len(saved) == len(current):
+        return [
+            line
+            for i, (a, b) in enumerate(zip(saved, current, strict=True))
+            for line in differences(a, b, f"{path}[{i}]")
+        ]
+    if saved != current:
+        return [f"{path}: saved {json.dumps(saved)}, declared {json.dumps(current)}"]
+    return []
 
 
 def _float(hp: kt.HyperParameters, name: str, rng: Range) -> Any:

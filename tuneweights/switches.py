@@ -44,6 +44,7 @@ __all__ = [
     "SwitchOnMetric",
     "SwitchOnState",
     "SwitchState",
+    "complete",
     "get",
     "register",
     "registered",
@@ -84,6 +85,10 @@ class Switch:
 
         `loss` is the first loss's value on the batch; `epoch` a tensor.
         """
+
+    def final(self) -> bool:
+        """Whether the switch is for good: once switched, the hooks are no longer called."""
+        return True
 
     def losses(self) -> tuple[Any, Any]:
         """The two loss objects (names resolved with `keras.losses.get`)."""
@@ -213,8 +218,8 @@ class _SwitchState(keras.layers.Layer):
             self.switch.on_epoch_end(self, epoch, logs or {})
 
     def done(self) -> bool:
-        """Whether the term uses its second loss already (a switch is final)."""
-        return float(self.switched) > 0.5
+        """Whether the term switched for good (its switch is final and it uses its second loss)."""
+        return self.switch.final() and float(self.switched) > 0.5
 
     def switch_at(self, epoch: int) -> None:
         """Use the second loss from `epoch` on (host side)."""
@@ -254,6 +259,11 @@ def registered() -> dict[str, type[Switch]]:
 def serialize(switch: Switch) -> dict[str, Any]:
     """``{"name": ..., **switch.get_config()}``, JSON-serialisable."""
     return _SWITCHES.serialize(switch)
+
+
+def complete(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved switch (from `serialize`) with the defaults of parameters added since it was saved."""
+    return _SWITCHES.complete(config)
 
 
 def get(identifier: Any) -> Switch:
@@ -378,7 +388,7 @@ class SwitchOnMetric(Switch):
 @register
 @dataclasses.dataclass(frozen=True)
 class SwitchOnState(Switch):
-    """Switch once a running quantity computed in the train step crosses a threshold.
+    """Switch when a running quantity computed in the train step crosses a threshold.
 
     The quantity is an exponential moving average (bias-corrected) over the
     training steps of either the term's mean absolute error ``|y - y_pred|``
@@ -392,10 +402,18 @@ class SwitchOnState(Switch):
         quantity: ``"mae"`` or ``"loss"``.
         mode: ``"below"`` or ``"above"``.
         momentum: Of the moving average, in [0, 1).
+        once: True (default): the first crossing switches for good. False:
+            the condition chooses the loss at every step, `after` while it
+            holds and `before` again when it no longer does (the hand-written
+            ``where(running < threshold, after, before)``); the logged switch
+            epoch is then that of the latest switch to `after`, -1 while
+            `before` is in use.
 
     Example:
         >>> SwitchOnState("mse", "huber", threshold=0.5).describe()
         'mse -> huber when the running mae < 0.5'
+        >>> SwitchOnState("mse", "huber", threshold=0.5, once=False).describe()
+        'mse -> huber while the running mae < 0.5, and back when it is not'
     """
 
     name: ClassVar[str] = "state"
@@ -407,10 +425,13 @@ class SwitchOnState(Switch):
     quantity: str = "mae"
     mode: str = "below"
     momentum: float = 0.9
+    once: bool = True
 
     def __post_init__(self) -> None:
         self._check_common()
         self._check_threshold("threshold")
+        if not isinstance(self.once, bool):
+            raise v.wrong_type("once", "a bool", self.once)
         v.check_choice("quantity", self.quantity, QUANTITIES)
         v.check_choice("mode", self.mode, MODES)
         momentum = v.check_non_negative("momentum", self.momentum)
@@ -426,11 +447,24 @@ class SwitchOnState(Switch):
         state.average.assign(self.momentum * state.average + (1.0 - self.momentum) * quantity)
         state.steps.assign_add(1.0)
         running = state.average / (1.0 - self.momentum**state.steps)  # bias-corrected
-        crossed = running < self.threshold if self.mode == "below" else running > self.threshold
-        now = ops.maximum(state.switched, ops.cast(crossed, "float32"))
-        state.switch_epoch.assign(ops.where(now > state.switched, epoch, state.switch_epoch))
+        crossed = ops.cast(
+            running < self.threshold if self.mode == "below" else running > self.threshold, "float32"
+        )
+        if self.once:
+            now = ops.maximum(state.switched, crossed)
+            state.switch_epoch.assign(ops.where(now > state.switched, epoch, state.switch_epoch))
+        else:
+            now = crossed
+            latest = ops.where(now > state.switched, epoch, state.switch_epoch)
+            state.switch_epoch.assign(ops.where(now > 0.5, latest, -1.0))
         state.switched.assign(now)
+
+    def final(self) -> bool:
+        return self.once
 
     def describe(self) -> str:
         sign = "<" if self.mode == "below" else ">"
-        return f"{super().describe()} when the running {self.quantity} {sign} {self._value('threshold')}"
+        condition = f"the running {self.quantity} {sign} {self._value('threshold')}"
+        if self.once:
+            return f"{super().describe()} when {condition}"
+        return f"{super().describe()} while {condition}, and back when it is not"

@@ -1,5 +1,8 @@
 """What users hit when entry points decoded a declaration each on their own, tried as a user would."""
 
+import dataclasses
+from typing import ClassVar
+
 import keras
 import keras_tuner as kt
 import numpy as np
@@ -148,7 +151,7 @@ def test_hyperparameters_fixed_or_narrowed_by_the_user_are_accepted(tmp_path, da
 
     run(2)
     trials = completed(run(3))
-    assert len(trials) == (2 if overwrite else 3)
+    assert len(trials) == 3  # a fresh search of 3, or the first 2 resumed and one more
     for trial in trials:
         assert trial.hyperparameters.values["learning_rate"] == 0.01
         assert trial.hyperparameters.values["units"] in (4, 8)
@@ -167,6 +170,7 @@ def test_narrowing_differently_when_resuming_is_refused(tmp_path, data):
     tuner.search(x, y, validation_data=(x, y), epochs=1, verbose=0)
     other = kt.HyperParameters()
     other.Fixed("learning_rate", 0.02)
+    other.Int("units", 4, 8, step=4)
     with pytest.raises(
         tw.ConfigurationError, match=r"The hyperparameter `learning_rate` is declared differently"
     ):
@@ -205,3 +209,45 @@ def test_single_term_metrics_are_named_after_the_term(tmp_path):
     tuner.search(x, y, validation_data=(x, y), epochs=2, verbose=0)
     (trial,) = completed(tuner)
     assert len(history_of(trial, "val_cls_accuracy")) == 2
+
+
+def test_a_searched_weight_under_per_term_adam_is_refused_and_points_to_the_learning_rate():
+    with pytest.raises(tw.ConfigurationError, match=r"Search the term's learning rate instead"):
+        TwoSources(strategy=tw.SeparateOptimizers("adam", 1e-3))
+    rates = tw.SeparateOptimizers("adam", terms={"b": {"learning_rate": tw.Range(1e-4, 1e-1)}})
+    assert TwoSources(
+        TwoSources.terms[:1] + [tw.Term("b", "mse", output="pred", target="yb")], strategy=rates
+    ).space.hp_names() == ["strategy/separate/b/learning_rate"]
+
+
+@tw.strategies.register
+@dataclasses.dataclass(frozen=True)
+class SumOfProjected(tw.Strategy):
+    """A user's gradient-level strategy: drop each term's component that conflicts with the other's."""
+
+    name: ClassVar[str] = "sum_of_projected_e2e"
+    uses_term_weights: ClassVar[bool] = True
+
+    def apply_gradients(self, step):
+        first, second = (step.flat(step.weighted(k)) for k in range(2))
+        dot = keras.ops.sum(first * second)
+        first = first - keras.ops.minimum(dot, 0.0) / keras.ops.sum(second * second) * second
+        step.apply(step.unflat(first + second))
+
+
+def test_a_users_gradient_level_strategy_trains_in_a_search_with_searched_weights(tmp_path, data):
+    x, y = data
+    tuner = tw.RandomSearch(
+        TwoSources(strategy=SumOfProjected()),
+        objective="val_a_loss",
+        max_trials=2,
+        seed=2,
+        directory=str(tmp_path),
+        project_name="p",
+    )
+    tuner.search(x, y, validation_data=(x, y), epochs=2, verbose=0)
+    trials = completed(tuner)
+    ratios = [t.hyperparameters.values["ratio/b"] for t in trials]
+    losses = [history_of(t, "val_a_loss")[-1] for t in trials]
+    assert ratios[0] != ratios[1] and losses[0] != losses[1]  # the searched weight acts
+    assert tuner.decode(trials[0].hyperparameters).strategy == SumOfProjected()

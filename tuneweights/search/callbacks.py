@@ -14,7 +14,11 @@ from keras_tuner.src.engine import tuner_utils
 
 from tuneweights import _validation as v
 from tuneweights.loss_config import LossConfig
-from tuneweights.search.oracle import DIVERGED
+from tuneweights.search.oracle import DIVERGED_METRIC
+
+
+class DivergedError(kt_errors.FailedTrialError):
+    """The training loss became nan or inf: the trial fails (never ranked best), the search goes on."""
 
 
 def numeric_logs(logs: dict[str, Any] | None) -> dict[str, float]:
@@ -36,8 +40,9 @@ class EpochReporter(keras.callbacks.Callback):
     The epoch index is Keras's, absolute (Hyperband's promoted trials start
     at ``initial_epoch``). When the oracle answers with a STOPPED trial, the
     training ends cleanly after this epoch. When the training loss is nan or
-    inf, the epoch is reported and the trial fails at once (keras-tuner's
-    `FailedTrialError`) with the reason.
+    inf, the epoch is reported with the oracle's `DIVERGED_METRIC`, and the
+    trial fails at once with a `DivergedError` (keras-tuner's
+    `FailedTrialError`) that gives the reason.
 
     Args:
         oracle: The tuner's oracle (or keras-tuner's client to it).
@@ -64,12 +69,15 @@ class EpochReporter(keras.callbacks.Callback):
             )
         if self.objective.name not in metrics:  # multi-objective: its combined value
             metrics[self.objective.name] = float(self.objective.get_value(metrics))
+        loss = metrics.get("loss")
+        diverged = loss is not None and not math.isfinite(loss)
+        if diverged:
+            metrics[DIVERGED_METRIC] = 1.0
         trial = self.oracle.update_trial(self.trial_id, metrics, step=int(epoch))
         self.reported += 1
-        loss = metrics.get("loss")
-        if loss is not None and not math.isfinite(loss):
-            raise kt_errors.FailedTrialError(
-                f"{DIVERGED}: the training loss was {loss} at epoch {epoch}. The trial stopped there "
+        if diverged:
+            raise DivergedError(
+                f"Diverged: the training loss was {loss} at epoch {epoch}. The trial stopped there "
                 "and is recorded as failed (never ranked best); lower the learning rate or narrow "
                 "the weight ranges if many trials diverge."
             )

@@ -19,7 +19,12 @@ changes only what it must:
   is not marked (the oracle never sees `fit`'s epochs: the last epoch is the
   one where a completed trial that was not pruned ended, with no trial
   reporting a later one);
-* its own state (the weight space, the objective, the pruned trials) is saved beside
+* a trial whose training loss became nan or inf is recorded as diverged (its
+  epoch, in `WeightOracle.diverged`), from the metric `DIVERGED_METRIC` its
+  report carries; diverged trials do not count towards keras-tuner's limit
+  of consecutive failures;
+* its own state (the weight space, the objective, the pruned and diverged
+  trials) is saved beside
   keras-tuner's files as ``tuneweights.json`` and the space is checked when a
   project is reloaded.
 """
@@ -42,11 +47,14 @@ from tuneweights import _validation as v
 from tuneweights import pruners
 from tuneweights._io import is_local, write_json_atomic
 from tuneweights.search import resume
-from tuneweights.space import WeightSpace
+from tuneweights.space import WeightSpace, differences, saved_form
 
 STATE_FILE = "tuneweights.json"
 STATE_VERSION = 1
-_OWN = frozenset({"wrapped", "space", "pruner", "pruned", "starts", "max_restarts"})
+_OWN = frozenset({"wrapped", "space", "pruner", "pruned", "diverged", "starts", "max_restarts"})
+#: The metric an epoch's report carries when the training loss became nan or inf (its value: 1).
+#: The oracle records the fact and keeps the metric out of the trial's records.
+DIVERGED_METRIC = "tuneweights/diverged"
 
 
 def _directions(objective: Any) -> dict[str, str]:
@@ -120,11 +128,12 @@ class WeightOracle(kt.Oracle):
         object.__setattr__(self, "pruner", None if pruner is None else pruners.get(pruner))
         v.check_int("max_restarts", max_restarts, 0)
         object.__setattr__(self, "pruned", {})
+        object.__setattr__(self, "diverged", {})
         object.__setattr__(self, "starts", {})
         object.__setattr__(self, "max_restarts", max_restarts)
         space.declare(oracle.hyperparameters)
         _write_atomically(oracle)
-        _count_divergence_apart(oracle)
+        _count_divergence_apart(oracle, self.diverged)
 
     def __getattr__(self, name: str) -> Any:
         if name in _OWN:  # not yet set (during unpickling): avoid recursion
@@ -171,6 +180,7 @@ class WeightOracle(kt.Oracle):
         trial.best_step = 0
         if last is None or self.pruned.get(trial.trial_id, -1) > last:
             self.pruned.pop(trial.trial_id, None)
+        self.diverged.pop(trial.trial_id, None)
         self.wrapped._save_trial(trial)
 
     def _give_up(self, trial: Any, crashes: int) -> None:
@@ -190,6 +200,9 @@ class WeightOracle(kt.Oracle):
             # further): nothing after the pruning epoch is recorded.
             return self._stopped(self.wrapped.get_trial(trial_id))
         cleaned = dict(metrics)
+        if cleaned.pop(DIVERGED_METRIC, None) is not None:
+            self.diverged[trial_id] = int(step)
+            self._save_own_state()
         for name, direction in _directions(self.wrapped.objective).items():
             if name in cleaned:
                 value = float(cleaned[name])
@@ -305,22 +318,24 @@ class WeightOracle(kt.Oracle):
             "space": self.space.get_config(),
             "objective": objective_parts(self.wrapped.objective),
             "pruned": dict(self.pruned),
+            "diverged": dict(self.diverged),
             "starts": dict(self.starts),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Check a saved state against this wrapper's space."""
-        saved = state.get("space")
-        if saved != self.space.get_config():
+        saved = saved_form(state.get("space") or {})
+        changed = differences(saved, saved_form(self.space.get_config()))
+        if changed:
             raise v.ConfigurationError(
-                "The project directory was created with other loss terms or weight "
-                f"ranges.\nSaved:   {json.dumps(saved, sort_keys=True)}\n"
-                f"Current: {json.dumps(self.space.get_config(), sort_keys=True)}\n"
-                "Restore the original declaration to resume, or start a new search "
+                "The project directory was created with other loss terms or weight ranges:\n  "
+                + "\n  ".join(changed)
+                + "\nRestore the original declaration to resume, or start a new search "
                 "with another `project_name` or `overwrite=True`."
             )
-        self.pruned.clear()
-        self.pruned.update({str(k): int(val) for k, val in state.get("pruned", {}).items()})
+        for facts, key in ((self.pruned, "pruned"), (self.diverged, "diverged")):
+            facts.clear()
+            facts.update({str(k): int(val) for k, val in (state.get(key) or {}).items()})
         self.starts.clear()
         self.starts.update({str(k): int(val) for k, val in state.get("starts", {}).items()})
 
@@ -391,10 +406,7 @@ def _write_atomically(oracle: kt.Oracle) -> None:
     oracle._save_trial = save_trial  # type: ignore[method-assign]
 
 
-DIVERGED = "Diverged"
-
-
-def _count_divergence_apart(oracle: kt.Oracle) -> None:
+def _count_divergence_apart(oracle: kt.Oracle, diverged: dict[str, int]) -> None:
     """Let diverged trials not count towards keras-tuner's consecutive-failure limit.
 
     A trial whose loss became nan or inf fails because of its hyperparameters
@@ -407,9 +419,7 @@ def _count_divergence_apart(oracle: kt.Oracle) -> None:
         limit = oracle.max_consecutive_failed_trials
         for trial_id in oracle.end_order:
             trial = oracle.trials[trial_id]
-            if trial.status == trial_module.TrialStatus.FAILED and not str(trial.message or "").startswith(
-                DIVERGED
-            ):
+            if trial.status == trial_module.TrialStatus.FAILED and trial_id not in diverged:
                 consecutive += 1
             elif trial.status != trial_module.TrialStatus.FAILED:
                 consecutive = 0

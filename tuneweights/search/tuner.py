@@ -19,8 +19,8 @@ from tuneweights.schedules import Schedule
 from tuneweights.search import objectives as _objectives
 from tuneweights.search import pareto, resume
 from tuneweights.search import progress as _progress
-from tuneweights.search.callbacks import EpochReporter, configure_tensorboard
-from tuneweights.search.oracle import DIVERGED, WeightOracle
+from tuneweights.search.callbacks import DivergedError, EpochReporter, configure_tensorboard
+from tuneweights.search.oracle import WeightOracle
 from tuneweights.terms import Term
 from tuneweights.training import FitArguments, WeightedModel
 from tuneweights.training.fit_arguments import targets_of
@@ -79,17 +79,19 @@ class Tuner(kt.Tuner):
         self._optimizer = optimizer
         self._weighted = hypermodel
         self.terms, declared = _resolve_terms(hypermodel, optimizer)
+        chosen = oracle.hyperparameters.copy()  # what the user fixed or narrowed (`hyperparameters=`)
         if isinstance(oracle, WeightOracle):
             if pruner is not None:
                 raise v.invalid("pruner", "be given to the WeightOracle, which is already built", pruner)
         else:
             oracle = WeightOracle(oracle, hypermodel.space, pruner=pruner, max_restarts=max_restarts)
         self._reporters: dict[str, list[EpochReporter]] = {}
+        self._divergences: dict[str, str] = {}
         self._resumed: set[str] = set()
         self._progress: _progress.Progress | None = None
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         if not self._is_worker():
-            _check_unchanged(declared, self.oracle.hyperparameters, self.project_dir)
+            _check_unchanged(declared, chosen, self.oracle.hyperparameters, self.project_dir)
 
     # -- search -----------------------------------------------------------
     def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
@@ -234,11 +236,9 @@ class Tuner(kt.Tuner):
 
     def _try_run_and_update_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> None:
         super()._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
-        message = str(trial.message or "")
-        if trial.status == "FAILED" and f"{DIVERGED}:" in message:
-            # keras-tuner records the traceback; keep the reason, which the
-            # oracle also reads to leave divergence out of its failure count.
-            trial.message = message[message.index(f"{DIVERGED}:") :].strip()
+        reason = self._divergences.pop(trial.trial_id, None)
+        if reason is not None:
+            trial.message = reason  # the reason, not keras-tuner's traceback
 
     def _run_and_update_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> None:
         self._reporters[trial.trial_id] = []
@@ -247,6 +247,9 @@ class Tuner(kt.Tuner):
             results = self.run_trial(trial, *fit_args, **fit_kwargs)
             if trial.trial_id in self._resumed or any(r.reported for r in self._reporters[trial.trial_id]):
                 return  # every epoch is already with the oracle
+        except DivergedError as error:
+            self._divergences[trial.trial_id] = str(error)
+            raise
         finally:
             self._reporters.pop(trial.trial_id, None)
         # A custom fit that reported nothing: record what it returned.
@@ -337,7 +340,7 @@ class Tuner(kt.Tuner):
                 "values": values,
                 "weights": self.decode(trial.hyperparameters).weights,
                 "hyperparameters": dict(trial.hyperparameters.values),
-                "pruned": bool(trial.message and str(trial.message).startswith("Pruned")),
+                "pruned": trial.trial_id in getattr(self.oracle, "pruned", {}),
             }
             for trial, values in (rows[i] for i in chosen)
         ]
@@ -396,22 +399,34 @@ def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> tuple[list
     return terms, hp
 
 
-def _check_unchanged(declared: kt.HyperParameters, saved: kt.HyperParameters, project_dir: str) -> None:
+def _check_unchanged(
+    declared: kt.HyperParameters, chosen: kt.HyperParameters, saved: kt.HyperParameters, project_dir: str
+) -> None:
     """Refuse to resume a project whose hyperparameters were declared differently.
 
     keras-tuner keeps the saved definition of a hyperparameter whose range or
     choices changed in the script, silently; results would mix two spaces.
+    What the script declares is its `build`'s declarations, except where the
+    user fixed or narrowed one through the tuner's `hyperparameters`
+    argument (keras-tuner's way to do so): there the user's choice counts.
     New hyperparameters are fine (they are added to the space).
+
+    Args:
+        declared: The hyperparameters `build` declares.
+        chosen: The hyperparameters given to the tuner.
+        saved: The oracle's space (the project's, once reloaded).
+        project_dir: For the message.
     """
+    expected = {p.name: p.get_config() for p in declared.space}
+    expected.update({p.name: p.get_config() for p in chosen.space})
     before = {p.name: p.get_config() for p in saved.space}
-    for hp in declared.space:
-        config = hp.get_config()
-        if hp.name in before and before[hp.name] != config:
+    for name, config in expected.items():
+        if name in before and before[name] != config:
             raise v.ConfigurationError(
-                f"The hyperparameter `{hp.name}` is declared differently from the project in "
-                f"{project_dir}.\nSaved:    {before[hp.name]}\nDeclared: {config}\nRestore the "
-                "original declaration to resume, or start a new search with another `project_name` "
-                "or `overwrite=True`."
+                f"The hyperparameter `{name}` is declared differently from the project in "
+                f"{project_dir}.\nSaved:    {before[name]}\nDeclared: {config}\nRestore the "
+                "original declaration (and `hyperparameters=`) to resume, or start a new search with "
+                "another `project_name` or `overwrite=True`."
             )
 
 

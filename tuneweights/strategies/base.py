@@ -31,7 +31,7 @@ from tuneweights._registry import Registry
 from tuneweights.ranges import Range, decode, encode
 from tuneweights.strategies.state import StrategyState
 
-__all__ = ["PREFIX", "GradientStep", "Strategy", "get", "register", "registered", "serialize"]
+__all__ = ["PREFIX", "GradientStep", "Strategy", "complete", "get", "register", "registered", "serialize"]
 
 PREFIX = "strategy/"
 
@@ -302,6 +302,11 @@ def registered() -> dict[str, type[Strategy]]:
 def serialize(strategy: Strategy) -> dict[str, Any]:
     """``{"name": ..., **strategy.get_config()}``, JSON-serialisable."""
     return _STRATEGIES.serialize(strategy)
+
+
+def complete(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved strategy (from `serialize`) with the defaults of parameters added since it was saved."""
+    return _STRATEGIES.complete(config)
 
 
 def get(identifier: Any) -> Strategy:
