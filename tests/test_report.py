@@ -10,11 +10,12 @@ import sys
 import keras
 import keras_tuner as kt
 import pytest
+from matplotlib.figure import Figure
 
 import tuneweights as tw
 from tests.conftest import make_data
 from tuneweights import cli
-from tuneweights.reporting import MISSING_MATPLOTLIB, rebuild_space, report
+from tuneweights.reporting import MISSING_MATPLOTLIB, figures, project, rebuild_space, report
 from tuneweights.search.objectives import resolve
 from tuneweights.search.oracle import WeightOracle
 from tuneweights.space import WeightSpace
@@ -255,6 +256,113 @@ def test_a_running_search(tmp_path):
     assert result.best.trial_id == done  # a running trial is not ranked yet
     assert set(result.files) == {"csv", "html", "objective_vs_weights", "learning_curves"}
     assert any("trial_98" in n and "could not be read as JSON" in n for n in result.notes)
+
+
+PRUNED_MESSAGE = "Pruned after epoch 0 by median(percentile=50.0, warmup=1, min_trials=2)."
+DIVERGED_MESSAGE = (
+    "Diverged: the training loss was nan at epoch 1. The trial stopped there and is recorded as failed "
+    "(never ranked best); lower the learning rate or narrow the weight ranges if many trials diverge."
+)
+NO_STATE_NOTE = (
+    "No readable tuneweights.json (a plain keras-tuner project, or one written before it existed): "
+    "hyperparameters are shown as recorded, and no trial as pruned or diverged."
+)
+
+
+def end_with(oracle, trial_id, status, message):
+    oracle.end_trial(kt.engine.trial.Trial(oracle.get_space(), trial_id, status, message=message))
+
+
+def edit_state(tmp_path, drop=(), **entries):
+    """Set entries of tuneweights.json as the oracle saves them, and remove those named in `drop`."""
+    path = tmp_path / "p" / "tuneweights.json"
+    state = {k: val for k, val in json.loads(path.read_text()).items() if k not in drop}
+    path.write_text(json.dumps({**state, **entries}))
+
+
+def statuses_and_notes(result):
+    return [
+        (row.status, row.pruned_at, cells[-1]) for row, cells in zip(result.rows, result.table(), strict=True)
+    ]
+
+
+def test_pruned_trials_are_those_saved_in_the_state_file_not_those_a_message_names(tmp_path):
+    oracle = oracle_in(tmp_path, kt.Objective("val_a_loss", "min"))
+    saved = run_trial(oracle, [losses(3, 1)])
+    worded = run_trial(oracle, [losses(4, 1), losses(5, 1)], end=False)
+    end_with(oracle, worded, "COMPLETED", PRUNED_MESSAGE)
+    edit_state(tmp_path, pruned={saved: 0})
+    result = report(tmp_path / "p", tmp_path / "out", plots=False)
+    assert [r.trial_id for r in result.rows] == [saved, worded]
+    assert statuses_and_notes(result) == [("PRUNED", 0, "pruned after epoch 0"), ("COMPLETED", None, "")]
+    assert result.rows[1].message == PRUNED_MESSAGE
+    # a project without the state file has no pruned trials, whatever their messages say
+    os.remove(tmp_path / "p" / "tuneweights.json")
+    result = report(tmp_path / "p", tmp_path / "out", plots=False)
+    assert statuses_and_notes(result) == [("COMPLETED", None, ""), ("COMPLETED", None, "")]
+    assert result.notes == [NO_STATE_NOTE]
+
+
+def test_diverged_trials_are_shown_and_never_ranked(tmp_path):
+    oracle = oracle_in(tmp_path, kt.Objective("val_a_loss", "min"))
+    done = run_trial(oracle, [losses(3, 1), losses(2, 1)])
+    # the best objective of all, but its training loss was nan at epoch 1
+    diverged = run_trial(oracle, [losses(1, 1), losses(0.5, 1)], end=False)
+    end_with(oracle, diverged, "FAILED", DIVERGED_MESSAGE)
+    failed = run_trial(oracle, [losses(9, 1)], end=False)
+    end_with(oracle, failed, "FAILED", "Traceback\nValueError: bad")
+    running = run_trial(oracle, [losses(4, 1), losses(0.25, 1)], end=False)
+    # a project saved before divergence was recorded: a diverged trial is a failed one
+    edit_state(tmp_path, drop=("diverged",))
+    assert "diverged" not in json.loads((tmp_path / "p" / "tuneweights.json").read_text())
+    result = report(tmp_path / "p", tmp_path / "out", plots=False)
+    assert [r.trial_id for r in result.rows] == [done, diverged, failed, running]
+    assert [(r.status, r.diverged_at) for r in result.rows] == [
+        ("COMPLETED", None),
+        ("FAILED", None),
+        ("FAILED", None),
+        ("RUNNING", None),
+    ]
+    assert result.table()[1][-1] == DIVERGED_MESSAGE[:77] + "..."
+    # a running trial that has just diverged stays RUNNING until it ends
+    edit_state(tmp_path, diverged={diverged: 1, running: 1})
+    result = report(tmp_path / "p", tmp_path / "out")
+    assert [(r.status, r.diverged_at) for r in result.rows] == [
+        ("COMPLETED", None),
+        ("DIVERGED", 1),
+        ("FAILED", None),
+        ("RUNNING", 1),
+    ]
+    assert [cells[-1] for cells in result.table()] == [
+        "",
+        "diverged at epoch 1",
+        "ValueError: bad",
+        "diverged at epoch 1",
+    ]
+    assert result.best.trial_id == done and result.rows[1].objective == 0.5
+    assert "Trials: 4 (1 completed, 1 diverged, 1 failed, 1 running)" in result.to_text()
+    with open(result.files["csv"], newline="") as f:
+        assert [line[1] for line in csv.reader(f)] == ["status", "COMPLETED", "DIVERGED", "FAILED", "RUNNING"]
+    with open(result.files["html"], encoding="utf-8") as f:
+        page = f.read()
+    assert re.findall(r'<tr class="([^"]+)">', page) == ["COMPLETED best", "DIVERGED", "FAILED", "RUNNING"]
+    assert "tr.PRUNED,tr.FAILED,tr.DIVERGED{color:#888}" in page
+    # figures: a diverged trial is drawn as a failed one, dashed and faded, and is no point of a weight
+    trials = project.load_trials(result.project_dir, [])
+    curves, _ = figures._draw_learning_curves(Figure, result, trials)
+    lines = curves.axes[0].get_lines()
+    assert [(line.get_linestyle(), line.get_alpha(), line.get_color()) for line in lines] == [
+        ("-", 0.9, "tab:red"),
+        ("--", 0.3, "tab:blue"),
+        ("--", 0.3, "tab:blue"),
+        ("-", 0.9, "tab:blue"),
+    ]
+    legend = curves.axes[0].get_legend().get_texts()
+    assert [t.get_text() for t in legend] == ["best", "completed", "running", "pruned or failed"]
+    points, _ = figures._draw_objective_vs_weights(Figure, result, trials)
+    assert [c.get_offsets().tolist() for c in points.axes[0].collections] == [
+        [[result.rows[0].values["ratio/b"], 2.0]]
+    ]
 
 
 def test_a_search_with_no_trial_completed_yet(tmp_path):
