@@ -137,7 +137,7 @@ class Registry(Generic[T]):
                 raise v.invalid(
                     "identifier", f"hold only parameters of {cls.__qualname__} {accepted}", identifier
                 ) from None
-            return cls.from_config(config)  # type: ignore[attr-defined,no-any-return]
+            return cls.from_config(config)  # type: ignore[attr-defined]
         raise v.wrong_type(
             "identifier",
             f"a {self.kind} name, a dict from `{self.module}.serialize` or a `{self.base.__name__}`",

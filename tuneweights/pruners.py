@@ -75,7 +75,7 @@ class Pruner:
 
     def get_config(self) -> dict[str, Any]:
         """The constructor arguments (JSON scalars)."""
-        return dataclasses.asdict(self)  # type: ignore[call-overload,no-any-return]
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Pruner:

@@ -305,7 +305,7 @@ def register(cls: _S) -> _S:
         >>> get("off_example").value(3, 10)
         0.0
     """
-    return _SCHEDULES.register(cls)  # type: ignore[no-any-return]
+    return _SCHEDULES.register(cls)
 
 
 def registered() -> dict[str, type[Schedule]]:

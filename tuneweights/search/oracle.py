@@ -393,17 +393,17 @@ def _write_atomically(oracle: kt.Oracle) -> None:
     def save() -> None:
         fname = oracle._get_oracle_fname()
         if not is_local(fname):
-            return type(oracle).save(oracle)  # type: ignore[no-any-return]
+            return type(oracle).save(oracle)
         write_json_atomic(fname, oracle.get_state())
 
     def save_trial(trial: Any) -> None:
         fname = os.path.join(oracle._get_trial_dir(trial.trial_id), "trial.json")
         if not is_local(fname):
-            return type(oracle)._save_trial(oracle, trial)  # type: ignore[no-any-return]
+            return type(oracle)._save_trial(oracle, trial)
         write_json_atomic(fname, trial.get_state())
 
-    oracle.save = save  # type: ignore[method-assign]
-    oracle._save_trial = save_trial  # type: ignore[method-assign]
+    oracle.save = save
+    oracle._save_trial = save_trial
 
 
 def _count_divergence_apart(oracle: kt.Oracle, diverged: dict[str, int]) -> None:
@@ -428,7 +428,7 @@ def _count_divergence_apart(oracle: kt.Oracle, diverged: dict[str, int]) -> None
                     f"Number of consecutive failures exceeded the limit of {limit}.\n{trial.message or ''}"
                 )
 
-    oracle._check_consecutive_failures = check  # type: ignore[method-assign]
+    oracle._check_consecutive_failures = check
 
 
 def _pass_through(name: str) -> Any:

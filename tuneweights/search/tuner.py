@@ -470,7 +470,7 @@ class _SaveBestEpoch(tuner_utils.SaveBestEpoch):
 
     def _save_model(self) -> None:
         if not is_local(self.filepath):
-            return super()._save_model()  # type: ignore[no-any-return]
+            return super()._save_model()
         replace_atomically(self.filepath, self.model.save_weights, suffix=".weights.h5")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

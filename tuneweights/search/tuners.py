@@ -194,4 +194,4 @@ def _check_hypermodel(hypermodel: Any) -> None:
 def _seed(seed: Any) -> int | None:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise v.wrong_type("seed", "an int or None", seed)
-    return seed  # type: ignore[no-any-return]
+    return seed

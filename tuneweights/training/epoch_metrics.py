@@ -55,7 +55,7 @@ class TermLosses(EpochMetric):
         self._totals = self.add_variable(shape=(len(terms),), initializer="zeros", name="totals")
         self._count = self.add_variable(shape=(), initializer="zeros", name="count")
 
-    def update_state(self, values: Any, count: Any) -> None:  # type: ignore[override]
+    def update_state(self, values: Any, count: Any) -> None:
         count = ops.cast(count, "float32")
         self._totals.assign_add(ops.stack(values) * count)
         self._count.assign_add(count)
