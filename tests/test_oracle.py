@@ -5,7 +5,7 @@ import keras_tuner as kt
 import pytest
 
 import tuneweights as tw
-from tuneweights.search.oracle import WeightOracle
+from tuneweights.search.oracle import DIVERGED_METRIC, WeightOracle
 from tuneweights.space import WeightSpace
 
 TERMS = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.01, 100))]
@@ -158,6 +158,45 @@ def test_reload_refuses_changed_terms(tmp_path):
     same = wrapped(tmp_path)
     same.reload()
     assert len(same.trials) == 1
+
+
+def test_reload_lists_what_changed(tmp_path):
+    oracle = wrapped(tmp_path)
+    finish(oracle, [1.0])
+    oracle.save()
+    narrower = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.01, 10))]
+    match = (
+        r"The project directory was created with other loss terms or weight ranges:\n"
+        r"  terms\[1\].weight.range.high: saved 100.0, declared 10.0\n"
+        r"Restore the original declaration to resume"
+    )
+    with pytest.raises(tw.ConfigurationError, match=match):
+        wrapped(tmp_path, terms=narrower).reload()
+
+
+def fail(oracle, diverged):
+    trial = oracle.create_trial("t0")
+    metrics = {"val_a_loss": math.nan, DIVERGED_METRIC: 1.0} if diverged else {"val_a_loss": 1.0}
+    oracle.update_trial(trial.trial_id, metrics, step=0)
+    trial.status = "FAILED"
+    trial.message = "whatever the message says"
+    oracle.end_trial(trial)
+    return trial.trial_id
+
+
+def test_a_diverged_epoch_is_a_fact_of_the_oracle_not_a_metric_or_a_message(tmp_path):
+    oracle = wrapped(tmp_path)
+    ids = [fail(oracle, diverged=True) for _ in range(4)]  # more than the limit of 3 failures in a row
+    assert oracle.diverged == {i: 0 for i in ids}
+    assert not any(oracle.get_trial(i).metrics.exists(DIVERGED_METRIC) for i in ids)
+    assert json.loads((tmp_path / "p" / "tuneweights.json").read_text())["diverged"] == {i: 0 for i in ids}
+    again = wrapped(tmp_path)
+    again.reload()
+    assert again.diverged == oracle.diverged
+    fail(oracle, diverged=False)
+    fail(oracle, diverged=False)
+    with pytest.raises(RuntimeError, match=r"Number of consecutive failures exceeded the limit of 3"):
+        fail(oracle, diverged=False)
 
 
 def test_save_writes_valid_json_files(tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 import tuneweights as tw
 from tuneweights.search import progress as P
+from tuneweights.search.oracle import DIVERGED_METRIC
 from tuneweights.search.progress import Progress, SearchState, format_duration
 
 
@@ -322,6 +323,20 @@ def test_search_state_counts_pruned_trials(tmp_path):
     state = P.search_state(oracle)
     assert (state.done, state.budget, state.pruned, state.best_trial) == (2, 4, 1, good.trial_id)
     assert P.trial_outcome(oracle, bad.trial_id) == (f"pruned after epoch {oracle.pruned[bad.trial_id]}", 5.0)
+
+
+def test_a_diverged_trial_is_shown_as_such(tmp_path):
+    space = tw.WeightSpace([tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.1, 10.0))])
+    inner = kt.oracles.RandomSearchOracle(kt.Objective("score", "min"), max_trials=4, seed=1)
+    oracle = tw.WeightOracle(inner, space)
+    oracle._set_project_dir(str(tmp_path), "p")
+    oracle.verbose = 0
+    trial = oracle.create_trial("t0")
+    oracle.update_trial(trial.trial_id, {"score": 0.5}, step=0)
+    oracle.update_trial(trial.trial_id, {"score": float("nan"), DIVERGED_METRIC: 1.0}, step=1)
+    trial.status = "FAILED"
+    oracle.end_trial(trial)
+    assert P.trial_outcome(oracle, trial.trial_id) == ("diverged at epoch 1", None)
 
 
 def test_hyperband_plan_in_closed_form():

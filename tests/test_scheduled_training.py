@@ -283,6 +283,11 @@ def test_switch_validation_messages():
     with pytest.raises(tw.ConfigurationError, match=r"Argument `quantity` must be one of \['mae', 'loss'\]"):
         W.SwitchOnState(quantity="rmse")
     with pytest.raises(
+        tw.ConfigurationTypeError,
+        match=r"Argument `once` must be a bool. Received: once='no' \(of type str\)",
+    ):
+        W.SwitchOnState(once="no")
+    with pytest.raises(
         tw.ConfigurationError,
         match=r"Argument `threshold` must be a finite number >= 0. Received: threshold=-1",
     ):

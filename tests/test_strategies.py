@@ -18,7 +18,7 @@ import tuneweights as tw
 from tuneweights import strategies as S
 from tuneweights.search import resume
 from tuneweights.space import WeightSpace
-from tuneweights.training import WeightedModel, compile_weighted
+from tuneweights.training import WeightedModel, compile_weighted, gradients
 
 
 # -- pure rules ------------------------------------------------------------------
@@ -463,3 +463,14 @@ def test_validation_driven_accepts_validation_data_by_position():
     model = compile_weighted(two_heads(), TERMS, strategy="validation")
     history = model.fit(x, y, 8, 2, 0, None, 0.0, (x, y)).history
     assert history["a_weight"][1] != 1.0
+
+
+def test_a_gradient_level_strategy_is_refused_before_training_on_a_backend_without_gradients(monkeypatch):
+    monkeypatch.setattr(keras.backend, "backend", lambda: "numpy")
+    match = (
+        r"Argument `strategy` must not take over the gradient step on the 'numpy' backend \('separate' does; "
+        r"it runs on \['tensorflow'\]\). Received: strategy='separate'"
+    )
+    with pytest.raises(tw.ConfigurationError, match=match):
+        gradients.check_backend(S.SeparateOptimizers("sgd"))
+    gradients.check_backend(S.DWA())  # a strategy that leaves the gradient step to Keras runs anywhere

@@ -243,3 +243,20 @@ def test_term_values_are_in_epoch_logs_but_not_returned_by_every_step(monkeypatc
     seen.clear()
     history = model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[batch])
     assert names <= set(history.history) and all(names <= logs for logs in seen)
+
+
+def test_a_declared_range_needs_its_value_and_a_config_holds_weights_and_strategy():
+    terms = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]
+    match = (
+        r"Argument `terms\['b'\].weight` must be a number or a Schedule in a WeightedModel \(a Range is "
+        r"searched by the tuner: give its value in `weights=\{'b': ...\}`, or use "
+        r"`WeightedHyperModel.build_weighted\(hp\)` or `WeightSpace.decode\(hp\)`\)"
+    )
+    with pytest.raises(tw.ConfigurationError, match=match):
+        tw.WeightedModel(linear_base(), terms)
+    assert tw.WeightedModel(linear_base(), terms, weights={"b": 3.0}).term_weights() == {"a": 1.0, "b": 3.0}
+    config = tw.WeightSpace(terms).decode({"ratio/b": 2.0})
+    for argument, value in (("weights", {"b": 1.0}), ("strategy", "dwa")):
+        match = rf"Argument `{argument}` must be left out with a LossConfig, which holds it already"
+        with pytest.raises(tw.ConfigurationError, match=match):
+            tw.WeightedModel(linear_base(), config, **{argument: value})

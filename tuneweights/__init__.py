@@ -34,7 +34,7 @@ from tuneweights.switches import Switch, SwitchAt, SwitchOnMetric, SwitchOnState
 from tuneweights.terms import Term
 from tuneweights.training import WeightedModel
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "strategies",

@@ -17,6 +17,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import keras_tuner as kt
+
+from tuneweights._validation import ConfigurationError, ConfigurationTypeError
+from tuneweights.reporting import report
+
 PROG = "tuneweights"
 
 
@@ -54,8 +59,6 @@ def parse_objective(texts: Sequence[str] | None) -> Any:
     """
     if not texts:
         return None
-    import keras_tuner as kt
-
     parsed: list[Any] = []
     for text in texts:
         name, _, direction = text.rpartition(":")
@@ -64,8 +67,6 @@ def parse_objective(texts: Sequence[str] | None) -> Any:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from tuneweights.reporting import report
-
     result = report(
         args.path,
         args.out,
@@ -93,8 +94,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    from tuneweights._validation import ConfigurationError, ConfigurationTypeError
-
     try:
         return _report(args)
     except (ConfigurationError, ConfigurationTypeError) as error:

@@ -32,7 +32,8 @@ class WeightedHyperModel(kt.HyperModel):
             reference term; ``"absolute"`` searches each declared `Range` on
             its own. See `tuneweights.space`.
         reference: The reference term for ``"ratio"``; defaults to the first
-            term with a fixed weight, else the first term.
+            term with a constant fixed weight, else the first with a `Range`,
+            else the first term.
         strategy: How the weights are set while training (see
             `tuneweights.strategies`): a strategy or its name, a
             `StrategySearch` (the strategy is a hyperparameter), or a list of

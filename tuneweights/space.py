@@ -6,8 +6,9 @@ every searched quantity is one hyperparameter with a stable name:
 * ``weighting="ratio"`` (default): with Adam-like optimizers only the ratios
   of the weights matter, so K weights are searched as K-1 ratios
   ``w_k / w_ref`` against a reference term, each named ``ratio/<term>``. The
-  reference keeps its fixed weight (1.0 when it was declared with a `Range`);
-  searched schedules are scaled by it too.
+  reference keeps its declared weight, a number or a fixed schedule (1.0 when
+  it was declared with a `Range`); searched ratios and schedules are scaled
+  by a numeric reference weight.
 * ``weighting="absolute"``: every term declared with a `Range` is searched
   on its own, named ``weight/<term>``.
 * A `ScheduleSearch` becomes ``schedule/<term>/family`` (a choice) and the

@@ -12,8 +12,10 @@ Three triggers, the patterns people otherwise write by hand:
 
 The switch state lives in `keras.Variable`s and the loss is selected inside
 the compiled train step (both losses are computed and one is kept), so a
-switch never recompiles or retraces. Once switched, a term stays switched.
-The epoch of the switch is logged as ``<term>_switch_epoch`` (-1 before).
+switch never recompiles or retraces. Once switched, a term stays switched,
+except under a `SwitchOnState` with ``once=False``, which follows its
+condition at every step. The epoch of the switch is logged as
+``<term>_switch_epoch`` (-1 before).
 
 Thresholds and points in time may be a `tuneweights.Range`, which the tuner
 then searches like any hyperparameter.
@@ -72,8 +74,9 @@ class Switch:
 
     # A switch decides through these hooks; each gets the term's switch state,
     # which holds the variables `switched`, `switch_epoch`, `count`, `average`
-    # and `steps` (saved with the model) and `switch_at(epoch)`. They are not
-    # called once the term has switched. A custom switch overrides at least one.
+    # and `steps` (saved with the model) and `switch_at(epoch)`. Once the term
+    # has switched and the switch is `final()`, they are no longer called. A
+    # custom switch overrides at least one.
     def on_epoch_begin(self, state: Any, epoch: int, horizon: int) -> None:
         """Host side, at the start of every epoch (absolute index)."""
 

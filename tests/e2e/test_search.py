@@ -198,6 +198,8 @@ def test_diverging_trials_fail_with_the_reason_and_the_search_goes_on(tmp_path, 
         trial = trials[rate]
         assert trial.status == "FAILED" and trial.message.startswith("Diverged: the training loss was")
         assert len(trial.metrics.get_history("val_a_loss")) < 3  # stopped at once
+        assert tuner.oracle.diverged[trial.trial_id] == len(trial.metrics.get_history("val_a_loss")) - 1
+    assert len(tuner.oracle.diverged) == 4
     assert tuner.oracle.get_best_trials(1)[0].hyperparameters.values["lr"] == 0.01
     assert tuner.get_best_weights(5) == [{"a": 1.0, "b": 0.5}]  # failed trials are never ranked
 

@@ -113,8 +113,8 @@ def check(objective: Any, terms: list[Term], loss_searched: bool, known: list[st
     Args:
         objective: A resolved objective (see `resolve`).
         terms: The loss terms.
-        loss_searched: Whether the loss depends on hyperparameters (weights,
-            schedules or switches).
+        loss_searched: Whether the loss depends on hyperparameters or varies
+            with training (weights, schedules, switches or the strategy).
         known: The names that will be logged, or None when they cannot be
             known (a custom ``fit``).
 

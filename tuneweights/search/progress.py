@@ -342,8 +342,11 @@ def trial_outcome(oracle: Any, trial_id: str) -> tuple[str, float | None]:
     """``(outcome, score)`` of an ended trial, as `Progress.trial_end` shows them."""
     trial = oracle.get_trial(trial_id)
     pruned = getattr(oracle, "pruned", {})
+    diverged = getattr(oracle, "diverged", {})
     if trial.status == "COMPLETED" and trial_id in pruned:
         outcome = f"pruned after epoch {pruned[trial_id]}"
+    elif trial.status == "FAILED" and trial_id in diverged:
+        outcome = f"diverged at epoch {diverged[trial_id]}"
     elif trial.status == "INVALID":
         outcome = "invalid (to be retried)"
     else:

@@ -134,12 +134,9 @@ class WeightedModel(keras.Model):
         if not isinstance(base, keras.Model):
             raise v.wrong_type("base", "a `keras.Model`", base)
         if isinstance(terms, LossConfig):
-            if weights is not None or strategy is not None:
-                raise v.invalid(
-                    "weights",
-                    "be left out with a LossConfig, which holds the weights and the strategy",
-                    {"weights": weights, "strategy": strategy},
-                )
+            for argument, value in (("weights", weights), ("strategy", strategy)):
+                if value is not None:
+                    raise v.invalid(argument, "be left out with a LossConfig, which holds it already", value)
             config = terms
         else:
             config = LossConfig.declared(terms, weights=weights, strategy=strategy)
