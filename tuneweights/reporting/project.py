@@ -280,6 +280,8 @@ def load_state(project_dir: str, notes: list[str]) -> SavedState:
         diverged=_epochs(state.get("diverged")),
         objective=state.get("objective"),
     )
+    if state.get("space") is None:  # a hypermodel without loss terms: hyperparameters as recorded
+        return saved
     try:
         saved.space = rebuild_space(state["space"])
     except Exception as error:

@@ -48,19 +48,26 @@ class EpochReporter(keras.callbacks.Callback):
         oracle: The tuner's oracle (or keras-tuner's client to it).
         trial_id: The running trial.
         objective: The resolved objective.
+        required: Whether every epoch's logs must hold the objective (a
+            `WeightedModel`'s logs are known in advance); when False, an
+            epoch without it is not reported, and the trial is recorded from
+            what `fit` returns, as keras-tuner does.
     """
 
-    def __init__(self, oracle: Any, trial_id: str, objective: Any) -> None:
+    def __init__(self, oracle: Any, trial_id: str, objective: Any, required: bool = True) -> None:
         super().__init__()
         self.oracle = oracle
         self.trial_id = trial_id
         self.objective = objective
+        self.required = required
         self.reported = 0
         self.stop_requested = False
 
     def report(self, epoch: int, logs: dict[str, Any] | None) -> bool:
         """Report one epoch; returns whether the oracle asked to stop."""
         metrics = numeric_logs(logs)
+        if not self.objective.has_value(metrics) and not self.required:
+            return self.stop_requested
         if not self.objective.has_value(metrics):
             raise v.ConfigurationError(
                 f"The objective `{self.objective.name}` is missing from the logs of "
@@ -81,7 +88,9 @@ class EpochReporter(keras.callbacks.Callback):
                 "and is recorded as failed (never ranked best); lower the learning rate or narrow "
                 "the weight ranges if many trials diverge."
             )
-        if getattr(trial, "status", None) == trial_module.TrialStatus.STOPPED:
+        # an oracle answers with the trial, or (keras-tuner's older oracles) with its status
+        status = trial if isinstance(trial, str) else getattr(trial, "status", None)
+        if status == trial_module.TrialStatus.STOPPED:
             self.stop_requested = True
         return self.stop_requested
 

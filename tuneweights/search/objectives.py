@@ -17,6 +17,7 @@ from keras_tuner.src.engine import metrics_tracking
 from keras_tuner.src.engine import objective as kt_objective
 
 from tuneweights import _validation as v
+from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.names import (
     UNWEIGHTED_LOSS,
     WEIGHTED_TOTALS,
@@ -96,6 +97,7 @@ def resolve(objective: Any, terms: list[Term]) -> Any:
             "be a metric whose direction is known; for other names pass "
             f"`keras_tuner.Objective({objective!r}, direction='min' or 'max')`",
             objective,
+            hint=f'Could not infer optimization direction ("min" or "max") for unknown metric "{objective}"',
         )
     return kt.Objective(objective, direction)
 
@@ -156,3 +158,25 @@ def check(objective: Any, terms: list[Term], loss_searched: bool, known: list[st
                 "log in `WeightedHyperModel.logged_metrics`)",
                 name,
             )
+
+
+def of_hypermodel(objective: Any, hypermodel: Any) -> Any:
+    """The objective of a tuner of `hypermodel`, with keras-tuner's defaults.
+
+    A `WeightedHyperModel` whose loss does not vary between trials ranks by
+    ``val_loss`` by default; one whose weights are searched needs an
+    unweighted objective. Any other hypermodel follows keras-tuner: without
+    an objective, its `fit` (or the tuner's `run_trial`) returns the value to
+    minimise.
+
+    Example:
+        >>> of_hypermodel(None, None) is None
+        True
+        >>> of_hypermodel("val_mae", None)
+        Objective(name="val_mae", direction="min")
+    """
+    if isinstance(hypermodel, WeightedHyperModel):
+        if objective is None and not hypermodel.loss_searched:
+            return kt.Objective("val_loss", "min")
+        return resolve(objective, hypermodel.terms)
+    return None if objective is None else resolve(objective, [])

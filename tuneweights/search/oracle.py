@@ -83,16 +83,23 @@ def objective_parts(objective: Any) -> list[list[str]]:
     return [[str(part.name), str(part.direction)] for part in parts]
 
 
+_VIEWS: dict[type, type] = {}
+
+
 class WeightOracle(kt.Oracle):
     """Wraps `oracle` and owns the loss-weight space described by `space`.
 
-    It is a `keras_tuner.Oracle` (keras-tuner checks `isinstance`), but all
+    It is an instance of the wrapped oracle's class too (so that code which
+    checks ``isinstance(tuner.oracle, BayesianOptimizationOracle)`` sees what
+    it expects), but all
     state lives in the wrapped oracle: attributes and methods not changed here
     are the wrapped oracle's own.
 
     Args:
         oracle: Any keras-tuner oracle (RandomSearch, Hyperband, Bayesian...).
-        space: The loss-weight space.
+        space: The loss-weight space, or None for a hypermodel that declares
+            no loss terms (the wrapper then adds per-epoch records, pruning,
+            restarts and nan-safe ranking alone).
         pruner: Optional `tuneweights.pruners.Pruner` (or its name or config).
         max_restarts: How many times a trial may be taken up again after the
             search process stopped during it; beyond that it is marked
@@ -107,8 +114,19 @@ class WeightOracle(kt.Oracle):
         ['ratio/b']
     """
 
+    def __new__(cls, oracle: Any, *args: Any, **kwargs: Any) -> WeightOracle:
+        inner = oracle.wrapped if isinstance(oracle, WeightOracle) else oracle
+        if cls is not WeightOracle or not isinstance(inner, kt.Oracle):
+            return super().__new__(cls)
+        kind = type(inner)
+        view = _VIEWS.get(kind)
+        if view is None:
+            # WeightOracle first: its methods (every Oracle method, passed through) win.
+            view = _VIEWS[kind] = type(f"WeightOracle[{kind.__name__}]", (WeightOracle, kind), {})
+        return super().__new__(view)
+
     def __init__(
-        self, oracle: kt.Oracle, space: WeightSpace, pruner: Any = None, max_restarts: int = 3
+        self, oracle: kt.Oracle, space: WeightSpace | None, pruner: Any = None, max_restarts: int = 3
     ) -> None:
         # Oracle.__init__ is not called on purpose: the wrapped oracle holds
         # the state, and attribute access falls through to it.
@@ -131,7 +149,8 @@ class WeightOracle(kt.Oracle):
         object.__setattr__(self, "diverged", {})
         object.__setattr__(self, "starts", {})
         object.__setattr__(self, "max_restarts", max_restarts)
-        space.declare(oracle.hyperparameters)
+        if space is not None:
+            space.declare(oracle.hyperparameters)
         _write_atomically(oracle)
         _count_divergence_apart(oracle, self.diverged)
 
@@ -315,7 +334,7 @@ class WeightOracle(kt.Oracle):
         """The wrapper's own state, JSON scalars only."""
         return {
             "version": STATE_VERSION,
-            "space": self.space.get_config(),
+            "space": None if self.space is None else self.space.get_config(),
             "objective": objective_parts(self.wrapped.objective),
             "pruned": dict(self.pruned),
             "diverged": dict(self.diverged),
@@ -324,8 +343,11 @@ class WeightOracle(kt.Oracle):
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Check a saved state against this wrapper's space."""
-        saved = saved_form(state.get("space") or {})
-        changed = differences(saved, saved_form(self.space.get_config()))
+        saved, current = state.get("space"), None if self.space is None else self.space.get_config()
+        if saved is None or current is None:
+            changed = [] if saved is current else [f"space: saved {saved}, declared {current}"]
+        else:
+            changed = differences(saved_form(saved), saved_form(current))
         if changed:
             raise v.ConfigurationError(
                 "The project directory was created with other loss terms or weight ranges:\n  "

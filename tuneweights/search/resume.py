@@ -89,7 +89,7 @@ def restore(trial_dir: str, model: keras.Model) -> int | None:
 def _optimizers(model: keras.Model) -> list[tuple[str, Any]]:
     """``(key prefix, optimizer)`` of the model's optimizer and its terms' own ones."""
     found = []
-    if getattr(model, "optimizer", None) is not None:
+    if isinstance(getattr(model, "optimizer", None), keras.optimizers.Optimizer):
         found.append(("o", model.optimizer))
     per_term = getattr(model, "term_optimizers", None)
     for j, optimizer in enumerate((per_term() if per_term else {}).values()):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
+import os
+import warnings
 from typing import Any
 
 import keras
 import keras_tuner as kt
+from keras_tuner.src import backend as kt_backend
+from keras_tuner.src import utils as kt_utils
 from keras_tuner.src.engine import tuner_utils
 from keras_tuner.src.engine.stateful import Stateful
 from keras_tuner.src.engine.tuner import maybe_distribute
@@ -15,6 +19,7 @@ from tuneweights import _validation as v
 from tuneweights._io import is_local, replace_atomically, write_json_atomic
 from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.loss_config import LossConfig
+from tuneweights.names import WEIGHTED_TOTALS
 from tuneweights.schedules import Schedule
 from tuneweights.search import objectives as _objectives
 from tuneweights.search import pareto, resume
@@ -27,18 +32,33 @@ from tuneweights.training.fit_arguments import targets_of
 
 
 class Tuner(kt.Tuner):
-    """A keras-tuner `Tuner` that searches loss weights and reports every epoch.
+    """A keras-tuner `Tuner` that reports every epoch, and searches loss weights.
 
     Each epoch's logs go to the oracle with ``update_trial(trial_id, metrics,
     step=epoch)``; when the oracle answers with a STOPPED trial, training ends
     cleanly at that epoch. The oracle is wrapped in a `WeightOracle` (unless it
     is one already).
 
+    Any hypermodel keras-tuner takes works: a `WeightedHyperModel` (its loss
+    terms and their weights are searched and trained by a `WeightedModel`), a
+    `build(hp)` function or a `keras_tuner.HyperModel` (its model is trained
+    as it was compiled, with keras-tuner's `loss`, `metrics` and `optimizer`
+    overrides), or none, with `run_trial` overridden. Every one of them gets
+    per-epoch reporting, pruning, mid-trial resume, nan-safe ranking and the
+    progress line; keras-tuner's return contracts of `fit` and `run_trial`
+    hold (a float, a dict, a `History`, a list of them, or None after
+    reporting to the oracle).
+
     Args:
         oracle: A keras-tuner oracle; its objective must be an unweighted
-            quantity when weights are searched.
-        hypermodel: A `WeightedHyperModel`.
+            quantity when weights vary between trials.
+        hypermodel: A `WeightedHyperModel`, a `keras_tuner.HyperModel`, a
+            `build(hp)` function, or None when `run_trial` is overridden.
         optimizer: Optional optimizer overriding the one of `build(hp)`.
+        loss: keras-tuner's override of the compiled loss (plain hypermodels
+            only: a `WeightedHyperModel` declares its losses as terms).
+        metrics: keras-tuner's override of the compiled metrics (plain
+            hypermodels only).
         pruner: Optional `tuneweights.pruners.Pruner` (or its name, e.g.
             ``"median"``): stops unpromising trials early.
         max_restarts: How many times a trial is taken up again after the
@@ -55,42 +75,60 @@ class Tuner(kt.Tuner):
     def __init__(
         self,
         oracle: kt.Oracle,
-        hypermodel: WeightedHyperModel,
+        hypermodel: Any = None,
         optimizer: Any = None,
+        loss: Any = None,
+        metrics: Any = None,
         pruner: Any = None,
         max_restarts: int = 3,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(hypermodel, WeightedHyperModel):
-            raise v.wrong_type("hypermodel", "a `tuneweights.WeightedHyperModel`", hypermodel)
-        for argument in ("loss", "metrics"):
-            if kwargs.get(argument) is not None:
-                raise v.invalid(
-                    argument,
-                    "be left out: declare losses and metrics on the hypermodel's terms",
-                    kwargs[argument],
-                )
+        if not isinstance(oracle, kt.Oracle):
+            raise v.invalid(
+                "oracle",
+                "be an instance of `keras_tuner.Oracle`",
+                oracle,
+                hint="Expected `oracle` argument to be an instance of `Oracle`",
+            )
         executions = kwargs.get("executions_per_trial", 1)
         v.check_int("executions_per_trial", executions, 1)
-        if not isinstance(oracle, kt.Oracle):
-            raise v.wrong_type("oracle", "a `keras_tuner.Oracle`", oracle)
-        known = None if hypermodel.has_custom_fit() else hypermodel.logged_names(validation=True)
-        _objectives.check(oracle.objective, hypermodel.terms, hypermodel.loss_searched, known)
         self._optimizer = optimizer
-        self._weighted = hypermodel
-        self.terms, declared = _resolve_terms(hypermodel, optimizer)
+        self._weighted = hypermodel if isinstance(hypermodel, WeightedHyperModel) else None
+        declared: kt.HyperParameters | None = None
+        if self._weighted is not None:
+            for argument, value in (("loss", loss), ("metrics", metrics)):
+                if value is not None:
+                    raise v.invalid(
+                        argument, "be left out: declare losses and metrics on the hypermodel's terms", value
+                    )
+            weighted = self._weighted
+            known = None if weighted.has_custom_fit() else weighted.logged_names(validation=True)
+            _objectives.check(oracle.objective, weighted.terms, weighted.loss_searched, known)
+            self.terms, declared = _resolve_terms(weighted, optimizer)
+        else:
+            if hypermodel is None and type(self).run_trial is Tuner.run_trial:
+                raise v.ConfigurationError(
+                    "Received `hypermodel=None`. We only allow not specifying `hypermodel` if the user "
+                    "defines the search space in `Tuner.run_trial()` by subclassing a `Tuner` class "
+                    "without using a `HyperModel` instance."
+                )
+            self.terms = []
         chosen = oracle.hyperparameters.copy()  # what the user fixed or narrowed (`hyperparameters=`)
         if isinstance(oracle, WeightOracle):
             if pruner is not None:
                 raise v.invalid("pruner", "be given to the WeightOracle, which is already built", pruner)
         else:
-            oracle = WeightOracle(oracle, hypermodel.space, pruner=pruner, max_restarts=max_restarts)
+            space = None if self._weighted is None else self._weighted.space
+            oracle = WeightOracle(oracle, space, pruner=pruner, max_restarts=max_restarts)
         self._reporters: dict[str, list[EpochReporter]] = {}
         self._divergences: dict[str, str] = {}
         self._resumed: set[str] = set()
         self._progress: _progress.Progress | None = None
-        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
-        if not self._is_worker():
+        self._loss_weights: dict[str, Any] = {}
+        super().__init__(
+            oracle=oracle, hypermodel=hypermodel, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
+        )
+        if declared is not None and not self._is_worker():
             _check_unchanged(declared, chosen, self.oracle.hyperparameters, self.project_dir)
 
     # -- search -----------------------------------------------------------
@@ -103,7 +141,7 @@ class Tuner(kt.Tuner):
         keras-tuner's per-trial display and Keras's per-epoch output;
         ``verbose=2`` keeps those, ``verbose=0`` prints nothing.
         """
-        if not self._weighted.has_custom_fit():
+        if self._weighted is not None and not self._weighted.has_custom_fit():
             arguments = FitArguments.bind(fit_args, fit_kwargs)
             arguments.check(targets_of(self.terms))
             fit_args, fit_kwargs = (), arguments.kwargs()  # by name from here on
@@ -127,14 +165,27 @@ class Tuner(kt.Tuner):
 
     @property
     def weighted_hypermodel(self) -> WeightedHyperModel:
-        """The hypermodel, with its type."""
+        """The hypermodel, when it is a `WeightedHyperModel`.
+
+        Raises:
+            ConfigurationError: the hypermodel declares no loss terms.
+        """
+        if self._weighted is None:
+            raise v.invalid(
+                "hypermodel",
+                "be a `tuneweights.WeightedHyperModel` to have loss terms and weights "
+                "(declare the terms on one to search their weights)",
+                self.hypermodel,
+            )
         return self._weighted
 
     def decode(self, hp: kt.HyperParameters) -> LossConfig:
         """The loss configuration of a trial's hyperparameters (`WeightSpace.decode`)."""
-        return self._weighted.decode(hp)
+        return self.weighted_hypermodel.decode(hp)
 
-    def _build_hypermodel(self, hp: kt.HyperParameters) -> WeightedModel:
+    def _build_hypermodel(self, hp: kt.HyperParameters) -> keras.Model:
+        if self._weighted is None:
+            return super()._build_hypermodel(hp)
         with maybe_distribute(self.distribution_strategy):
             model = self._weighted.build(hp)
             return self._weighted.prepare(hp, model, optimizer=_fresh_optimizer(self._optimizer))
@@ -144,7 +195,10 @@ class Tuner(kt.Tuner):
         # every epoch with `report_epoch` need not return anything.
         hp = trial.hyperparameters
         model = self._try_build(hp)
-        model.horizon = self._horizon(args, kwargs)
+        if isinstance(model, WeightedModel):
+            model.horizon = self._horizon(args, kwargs)
+        else:
+            self._check_loss_weights(trial, model)
         if self.executions_per_trial == 1:
             last = resume.restore(self.get_trial_dir(trial.trial_id), model)
             if last is not None:
@@ -152,11 +206,43 @@ class Tuner(kt.Tuner):
                 if last + 1 >= FitArguments.bind(args, kwargs, strict=False).epochs:
                     return None  # it had run every epoch; only its end was not recorded
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
+        if kt_backend.config.multi_backend():  # as keras-tuner does, for `load_model`
+            kt_utils.save_json(self._get_build_config_fname(trial.trial_id), model.get_build_config())
         if results is None and any(r.reported for r in self._reporters.get(trial.trial_id, [])):
             return None
         results = _with_objective(results, self.oracle.objective)
         tuner_utils.validate_trial_results(results, self.oracle.objective, "HyperModel.fit()")
         return results
+
+    def _check_loss_weights(self, trial: Any, model: keras.Model) -> None:
+        """Refuse to rank by a weighted total when a plain model's loss weights vary between trials.
+
+        A model compiled with several losses logs ``loss``/``val_loss``
+        weighted by its ``loss_weights``; when `build(hp)` takes those from
+        the hyperparameters, trials that sampled smaller weights report a
+        smaller total without a better model.
+
+        Raises:
+            ConfigurationError: the objective includes a weighted total and
+                this trial's loss weights differ from an earlier trial's.
+        """
+        weights = _compiled_loss_weights(model)
+        if weights is None:
+            return
+        names = _objective_names(self.oracle.objective)
+        weighted = [n for n in names if n in WEIGHTED_TOTALS]
+        earlier = next((w for w in self._loss_weights.values() if w != weights), None)
+        self._loss_weights[trial.trial_id] = weights
+        if weighted and earlier is not None:
+            raise v.invalid(
+                "objective",
+                f"not be the weighted total loss ({weighted[0]}) when the compiled `loss_weights` vary "
+                f"between trials ({earlier} in an earlier trial, {weights} in this one): a trial that "
+                "samples smaller weights reports a smaller total without a better model. Use each "
+                "output's unweighted loss (`val_<output>_loss`) or a metric, or declare the losses as "
+                "terms of a `tuneweights.WeightedHyperModel`",
+                weighted[0],
+            )
 
     def _continue_after(self, trial: Any, last: int, fit_kwargs: dict[str, Any]) -> None:
         """Set up a trial taken up again to run from the epoch after `last`."""
@@ -165,7 +251,7 @@ class Tuner(kt.Tuner):
         recorded = self.oracle.get_trial(trial.trial_id)
         name = self.oracle.objective.name
         for callback in fit_kwargs.get("callbacks", []):
-            if isinstance(callback, _SaveBestEpoch) and recorded.metrics.exists(name):
+            if isinstance(callback, SaveBestEpoch) and recorded.metrics.exists(name):
                 # The best checkpoint so far is on disk: only a better epoch replaces it.
                 callback._saved_once = True
                 callback.best_value = recorded.metrics.get_best_value(name)
@@ -185,7 +271,7 @@ class Tuner(kt.Tuner):
         return int(FitArguments.bind(fit_args, fit_kwargs, strict=False).epochs)
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        checkpoint = _SaveBestEpoch(
+        checkpoint = SaveBestEpoch(
             objective=self.oracle.objective,
             filepath=self._get_checkpoint_fname(trial.trial_id),
         )
@@ -199,14 +285,16 @@ class Tuner(kt.Tuner):
             run_kwargs = copy.copy(kwargs)
             callbacks = self._deepcopy_callbacks(original)
             self._configure_tensorboard_dir(callbacks, trial, execution)
-            reporter = EpochReporter(self.oracle, trial.trial_id, self.oracle.objective)
+            reporter = EpochReporter(
+                self.oracle, trial.trial_id, self.oracle.objective, required=self._weighted is not None
+            )
             reporters.append(reporter)
             callbacks += [reporter, tuner_utils.TunerCallback(self, trial), checkpoint]
             if self.executions_per_trial == 1:
                 callbacks.append(resume.ResumeCheckpoint(trial_dir))  # after the epoch was reported
             if self._progress is not None:
                 callbacks.append(self._progress.callback())
-                if not self.weighted_hypermodel.has_custom_fit():
+                if self._weighted is not None and not self._weighted.has_custom_fit():
                     run_kwargs["verbose"] = 0  # the progress line stands for Keras's output
             run_kwargs["callbacks"] = callbacks
             results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
@@ -216,6 +304,8 @@ class Tuner(kt.Tuner):
 
     def _configure_tensorboard_dir(self, callbacks: list[Any], trial: Any, execution: int = 0) -> None:
         # keras-tuner's, with the decoded loss weights in TensorBoard's HParams.
+        if self._weighted is None:
+            return super()._configure_tensorboard_dir(callbacks, trial, execution)
         configure_tensorboard(
             callbacks,
             trial,
@@ -252,10 +342,23 @@ class Tuner(kt.Tuner):
             raise
         finally:
             self._reporters.pop(trial.trial_id, None)
-        # A custom fit that reported nothing: record what it returned.
+        # A custom fit, or an overridden run_trial, that reported no epoch: record what it returned.
         objective = self.oracle.objective
-        results = [_with_objective(r, objective) for r in results]
-        tuner_utils.validate_trial_results(results, objective, "HyperModel.fit()")
+        if self.oracle.get_trial(trial.trial_id).metrics.exists(objective.name):
+            # `run_trial` called `oracle.update_trial` itself (keras-tuner's older pattern)
+            warnings.warn(
+                "The use case of calling `self.oracle.update_trial(trial_id, metrics)` in "
+                "`Tuner.run_trial()` to report the metrics is deprecated, and will be removed in the "
+                "future. Please remove the call and do 'return metrics' in `Tuner.run_trial()` instead. ",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return
+        if isinstance(results, list):
+            results = [_with_objective(r, objective) for r in results]
+        else:
+            results = _with_objective(results, objective)
+        tuner_utils.validate_trial_results(results, objective, "Tuner.run_trial()")
         self.oracle.update_trial(
             trial.trial_id,
             tuner_utils.convert_to_metrics_dict(results, objective),
@@ -265,6 +368,8 @@ class Tuner(kt.Tuner):
     # -- results ------------------------------------------------------------
     def load_model(self, trial: Any) -> keras.Model:
         """The model `build(hp)` returned for `trial`, with its best epoch's weights."""
+        if self._weighted is None:
+            return super().load_model(trial)
         model = self._try_build(trial.hyperparameters)
         load_checkpoint(model, self._get_checkpoint_fname(trial.trial_id))
         return model.base
@@ -276,7 +381,8 @@ class Tuner(kt.Tuner):
 
     def get_best_weights(self, num_trials: int = 1) -> list[dict[str, float | Schedule]]:
         """Loss weights ``{term: weight or Schedule}`` of the best completed trials, best first."""
-        return [self.decode(t.hyperparameters).weights for t in self._best_completed(num_trials)]
+        weighted = self.weighted_hypermodel  # refuses a hypermodel without loss terms
+        return [weighted.decode(t.hyperparameters).weights for t in self._best_completed(num_trials)]
 
     def describe(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """Readable form of a trial's hyperparameters.
@@ -287,7 +393,9 @@ class Tuner(kt.Tuner):
             last entry holding every hyperparameter that is not part of the
             loss-weight space.
         """
-        own = set(self.weighted_hypermodel.space.hp_names())
+        if self._weighted is None:
+            return {"weights": {}, "switches": {}, "strategy": None, "hyperparameters": dict(hp.values)}
+        own = set(self._weighted.space.hp_names())
         config = self.decode(hp)
         return {
             "weights": config.weights,
@@ -325,7 +433,7 @@ class Tuner(kt.Tuner):
             singles = list(objective.objectives)
         else:
             listed = list(objectives) if isinstance(objectives, (list, tuple)) else [objectives]
-            singles = [_objectives.resolve(o, self.weighted_hypermodel.terms) for o in listed]
+            singles = [_objectives.resolve(o, self.terms) for o in listed]
         directions = {o.name: o.direction for o in singles}
         rows = []
         for trial in self.oracle.get_best_trials(_ALL_TRIALS):
@@ -363,10 +471,12 @@ class Tuner(kt.Tuner):
         keras.backend.clear_session()
         model = Tuner._build_hypermodel(self, hp)  # from scratch, also under Hyperband
         history = self.hypermodel.fit(hp, model, *fit_args, **fit_kwargs)
-        return model.base, history
+        return (model.base if isinstance(model, WeightedModel) else model), history
 
     def results_summary(self, num_trials: int = 10) -> None:
         """keras-tuner's summary, with each trial's decoded loss weights."""
+        if self._weighted is None:
+            return super().results_summary(num_trials)
         print("Results summary")
         print(f"Results in {self.project_dir}")
         print(f"Showing {num_trials} best trials")
@@ -461,7 +571,7 @@ def _objective_names(objective: Any) -> list[str]:
     return [objective.name]
 
 
-class _SaveBestEpoch(tuner_utils.SaveBestEpoch):
+class SaveBestEpoch(tuner_utils.SaveBestEpoch):  # keras-tuner's name: code looks for it
     """keras-tuner's best-epoch checkpoint, which also saves the first epoch.
 
     Without it a trial whose objective is never finite leaves no checkpoint,
@@ -487,9 +597,33 @@ def _fresh_optimizer(optimizer: Any) -> Any:
     return keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
 
 
-def load_checkpoint(model: WeightedModel, path: str) -> None:
+def load_checkpoint(model: keras.Model, path: str, build_config: str | None = None) -> None:
+    """Load a trial's best-epoch checkpoint into `model`, its optimizer's state included.
+
+    Args:
+        model: A model built for the trial's hyperparameters.
+        path: The checkpoint file.
+        build_config: keras-tuner's file of the model's build config, used to
+            build a model that is not built yet (a subclassed model).
+    """
+    if not model.built and build_config is not None and os.path.exists(build_config):
+        model.build_from_config(kt_utils.load_json(build_config))
     # Build the optimizer first so that its state (Adam's moments) is
     # restored too: a promoted Hyperband trial continues where it stopped.
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
+    optimizer = getattr(model, "optimizer", None)
+    if isinstance(optimizer, keras.optimizers.Optimizer) and not optimizer.built and model.built:
+        optimizer.build(model.trainable_variables)
     model.load_weights(path)
+
+
+def _compiled_loss_weights(model: Any) -> Any:
+    """The `loss_weights` a plain model was compiled with, as JSON-comparable values (None: none)."""
+    compiled = getattr(model, "_compile_loss", None)
+    weights = getattr(compiled, "_user_loss_weights", None)
+    if weights is None:
+        return None
+    if isinstance(weights, dict):
+        return {str(k): float(w) for k, w in weights.items()}
+    if isinstance(weights, (list, tuple)):
+        return [float(w) for w in weights]
+    return float(weights)

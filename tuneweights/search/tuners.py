@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 import keras_tuner as kt
 
 from tuneweights import _validation as v
-from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.search import objectives as _objectives
 from tuneweights.search.tuner import Tuner, load_checkpoint
 from tuneweights.training import WeightedModel
@@ -24,7 +24,7 @@ class RandomSearch(Tuner):
 
     def __init__(
         self,
-        hypermodel: WeightedHyperModel,
+        hypermodel: Any = None,
         objective: Any = None,
         max_trials: int = 10,
         seed: int | None = None,
@@ -35,9 +35,8 @@ class RandomSearch(Tuner):
         max_consecutive_failed_trials: int = 3,
         **kwargs: Any,
     ) -> None:
-        _check_hypermodel(hypermodel)
         oracle = kt.oracles.RandomSearchOracle(
-            objective=_objectives.resolve(objective, hypermodel.terms),
+            objective=_objectives.of_hypermodel(objective, hypermodel),
             max_trials=v.check_int("max_trials", max_trials, 1),
             seed=_seed(seed),
             hyperparameters=hyperparameters,
@@ -58,7 +57,7 @@ class GridSearch(Tuner):
 
     def __init__(
         self,
-        hypermodel: WeightedHyperModel,
+        hypermodel: Any = None,
         objective: Any = None,
         max_trials: int | None = None,
         seed: int | None = None,
@@ -69,9 +68,8 @@ class GridSearch(Tuner):
         max_consecutive_failed_trials: int = 3,
         **kwargs: Any,
     ) -> None:
-        _check_hypermodel(hypermodel)
         oracle = kt.oracles.GridSearchOracle(
-            objective=_objectives.resolve(objective, hypermodel.terms),
+            objective=_objectives.of_hypermodel(objective, hypermodel),
             max_trials=None if max_trials is None else v.check_int("max_trials", max_trials, 1),
             seed=_seed(seed),
             hyperparameters=hyperparameters,
@@ -93,7 +91,7 @@ class BayesianOptimization(Tuner):
 
     def __init__(
         self,
-        hypermodel: WeightedHyperModel,
+        hypermodel: Any = None,
         objective: Any = None,
         max_trials: int = 10,
         num_initial_points: int | None = None,
@@ -107,11 +105,10 @@ class BayesianOptimization(Tuner):
         max_consecutive_failed_trials: int = 3,
         **kwargs: Any,
     ) -> None:
-        _check_hypermodel(hypermodel)
         if num_initial_points is not None:
             v.check_int("num_initial_points", num_initial_points, 1)
         oracle = kt.oracles.BayesianOptimizationOracle(
-            objective=_objectives.resolve(objective, hypermodel.terms),
+            objective=_objectives.of_hypermodel(objective, hypermodel),
             max_trials=v.check_int("max_trials", max_trials, 1),
             num_initial_points=num_initial_points,
             alpha=v.check_positive("alpha", alpha),
@@ -137,7 +134,7 @@ class Hyperband(Tuner):
 
     def __init__(
         self,
-        hypermodel: WeightedHyperModel,
+        hypermodel: Any = None,
         objective: Any = None,
         max_epochs: int = 100,
         factor: int = 3,
@@ -150,10 +147,9 @@ class Hyperband(Tuner):
         max_consecutive_failed_trials: int = 3,
         **kwargs: Any,
     ) -> None:
-        _check_hypermodel(hypermodel)
         v.check_int("factor", factor, 2)
         oracle = kt.oracles.HyperbandOracle(
-            objective=_objectives.resolve(objective, hypermodel.terms),
+            objective=_objectives.of_hypermodel(objective, hypermodel),
             max_epochs=v.check_int("max_epochs", max_epochs, 1),
             factor=factor,
             hyperband_iterations=v.check_int("hyperband_iterations", hyperband_iterations, 1),
@@ -179,16 +175,12 @@ class Hyperband(Tuner):
             fit_kwargs["initial_epoch"] = hp.values["tuner/initial_epoch"]
         return super().run_trial(trial, *fit_args, **fit_kwargs)
 
-    def _build_hypermodel(self, hp: kt.HyperParameters) -> WeightedModel:
+    def _build_hypermodel(self, hp: kt.HyperParameters) -> keras.Model:
         model = super()._build_hypermodel(hp)
         if "tuner/trial_id" in hp.values:
-            load_checkpoint(model, self._get_checkpoint_fname(hp.values["tuner/trial_id"]))
+            parent = hp.values["tuner/trial_id"]
+            load_checkpoint(model, self._get_checkpoint_fname(parent), self._get_build_config_fname(parent))
         return model
-
-
-def _check_hypermodel(hypermodel: Any) -> None:
-    if not isinstance(hypermodel, WeightedHyperModel):
-        raise v.wrong_type("hypermodel", "a `tuneweights.WeightedHyperModel`", hypermodel)
 
 
 def _seed(seed: Any) -> int | None:
