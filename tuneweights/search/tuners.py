@@ -10,7 +10,6 @@ import keras_tuner as kt
 from tuneweights import _validation as v
 from tuneweights.search import objectives as _objectives
 from tuneweights.search.tuner import Tuner, load_checkpoint
-from tuneweights.training import WeightedModel
 
 __all__ = ["BayesianOptimization", "GridSearch", "Hyperband", "RandomSearch"]
 
