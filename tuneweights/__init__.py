@@ -1,4 +1,21 @@
-"""tuneweights: search the loss weights of multi-loss Keras models with Keras Tuner."""
+"""tuneweights: search the loss weights of multi-loss Keras models with Keras Tuner.
+
+keras-tuner's public names (`HyperModel`, `HyperParameters`, `Objective`,
+`Oracle`, `oracles`, `errors`, `applications`, `synchronized`) are importable
+from here too, so that ``import tuneweights as kt`` is the whole migration;
+`tuners` holds tuneweights' tuners.
+"""
+
+from keras_tuner import (
+    HyperModel,
+    HyperParameters,
+    Objective,
+    Oracle,
+    applications,
+    errors,
+    oracles,
+    synchronized,
+)
 
 from tuneweights import pruners, schedules, strategies, switches
 from tuneweights._validation import ConfigurationError, ConfigurationTypeError
@@ -17,6 +34,7 @@ from tuneweights.search import (
     Tuner,
     WeightOracle,
     report_epoch,
+    tuners,
 )
 from tuneweights.space import WeightSpace
 from tuneweights.strategies import (
@@ -37,6 +55,15 @@ from tuneweights.training import WeightedModel
 __version__ = "0.2.0"
 
 __all__ = [
+    "HyperModel",
+    "HyperParameters",
+    "Objective",
+    "Oracle",
+    "applications",
+    "errors",
+    "oracles",
+    "synchronized",
+    "tuners",
     "strategies",
     "ValidationDriven",
     "Uncertainty",

@@ -243,3 +243,66 @@ def test_keras_tuners_errors_are_raised_as_keras_tuner_raises_them(tmp_path):
             build_model, objective="val_loss", max_trials=1, directory=str(tmp_path)
         ).get_best_weights()
     assert not os.path.exists(os.path.join(str(tmp_path), "untitled_project", "trial_0"))
+
+
+def test_the_getting_started_guide_with_only_the_import_changed(tmp_path, capsys):
+    import tuneweights as kt  # was: import keras_tuner as kt
+
+    def build(hp):
+        model = keras.Sequential([keras.layers.Input((4,)), keras.layers.Flatten()])
+        model.add(
+            keras.layers.Dense(
+                hp.Int("units", 4, 8, step=4), activation=hp.Choice("activation", ["relu", "tanh"])
+            )
+        )
+        if hp.Boolean("dropout"):
+            model.add(keras.layers.Dropout(rate=0.25))
+        model.add(keras.layers.Dense(2, activation="softmax"))
+        learning_rate = hp.Float("lr", min_value=1e-3, max_value=1e-1, sampling="log")
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        return model
+
+    build(kt.HyperParameters())
+    tuner = kt.RandomSearch(
+        hypermodel=build,
+        objective="val_accuracy",
+        max_trials=2,
+        executions_per_trial=2,
+        overwrite=True,
+        directory=str(tmp_path),
+        project_name="helloworld",
+    )
+    tuner.search_space_summary()
+    tuner.search(X, Y, epochs=2, validation_data=(X, Y), verbose=0)
+    assert len(tuner.get_best_models(num_models=2)) == 2
+    tuner.results_summary()
+    assert "Results summary" in capsys.readouterr().out
+
+    class MyHyperModel(kt.HyperModel):
+        def build(self, hp):
+            return build(hp)
+
+        def fit(self, hp, model, *args, **kwargs):
+            return model.fit(*args, shuffle=hp.Boolean("shuffle"), **kwargs)
+
+    hp = kt.HyperParameters()
+    hp.Fixed("lr", 0.01)
+    tuner = kt.RandomSearch(
+        MyHyperModel(),
+        hyperparameters=hp,
+        tune_new_entries=False,
+        objective=kt.Objective("val_accuracy", "max"),
+        max_trials=2,
+        overwrite=True,
+        directory=str(tmp_path),
+        project_name="fixed",
+    )
+    tuner.search(X, Y, epochs=1, validation_data=(X, Y), verbose=0)
+    assert statuses(tuner) == ["COMPLETED", "COMPLETED"]
+    assert {t.hyperparameters.values["lr"] for t in tuner.oracle.trials.values()} == {0.01}
+    assert [p.name for p in tuner.oracle.get_space().space] == ["lr"]  # nothing else is tuned
+    assert isinstance(tuner, kt.tuners.RandomSearch) and issubclass(kt.errors.FatalError, Exception)
