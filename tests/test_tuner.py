@@ -130,11 +130,9 @@ def test_build_must_be_implemented():
         tw.RandomSearch(NoBuild(), objective="val_a_loss", max_trials=1, directory="unused", project_name="p")
 
 
-def test_hypermodel_must_be_weighted(tmp_path):
-    with pytest.raises(
-        tw.ConfigurationTypeError, match=r"Argument `hypermodel` must be a `tuneweights.WeightedHyperModel`"
-    ):
-        tw.RandomSearch(lambda hp: None, objective="val_a_loss", directory=str(tmp_path))
+def test_a_hypermodel_that_is_neither_callable_nor_a_hypermodel_is_refused_as_keras_tuner_does(tmp_path):
+    with pytest.raises(ValueError, match=r"The `hypermodel` argument should be either a callable"):
+        tw.RandomSearch(5, objective="val_loss", directory=str(tmp_path))
 
 
 @pytest.mark.parametrize(

@@ -172,8 +172,9 @@ def of_hypermodel(objective: Any, hypermodel: Any) -> Any:
     Example:
         >>> of_hypermodel(None, None) is None
         True
-        >>> of_hypermodel("val_mae", None)
-        Objective(name="val_mae", direction="min")
+        >>> objective = of_hypermodel("val_mae", None)
+        >>> objective.name, objective.direction
+        ('val_mae', 'min')
     """
     if isinstance(hypermodel, WeightedHyperModel):
         if objective is None and not hypermodel.loss_searched:
