@@ -454,11 +454,11 @@ class SwitchOnState(Switch):
             running < self.threshold if self.mode == "below" else running > self.threshold, "float32"
         )
         if self.once:
-            now = ops.maximum(state.switched, crossed)
-            state.switch_epoch.assign(ops.where(now > state.switched, epoch, state.switch_epoch))
+            now = ops.maximum(state.switched.value, crossed)
+            state.switch_epoch.assign(ops.where(now > state.switched, epoch, state.switch_epoch.value))
         else:
             now = crossed
-            latest = ops.where(now > state.switched, epoch, state.switch_epoch)
+            latest = ops.where(now > state.switched, epoch, state.switch_epoch.value)
             state.switch_epoch.assign(ops.where(now > 0.5, latest, -1.0))
         state.switched.assign(now)
 
