@@ -379,6 +379,33 @@ def assignment_within_an_epoch():
     }
 
 
+@S.register
+@dataclasses.dataclass(frozen=True)
+class UntrackedOptimizer(S.Strategy):
+    """Applies the gradient with an optimizer it does not give to `model.track_optimizers`."""
+
+    name: ClassVar[str] = "untracked_optimizer_e2e"
+    uses_term_weights: ClassVar[bool] = True
+
+    def setup(self, model):
+        object.__setattr__(self, "own", keras.optimizers.SGD(0.01))
+        self.own.build(model.trainable_variables)
+
+    def apply_gradients(self, step):
+        step.apply(step.total(), self.own)
+
+
+def untracked_optimizer():
+    """On JAX its update would be lost: refused, by name, before the first step; elsewhere it trains."""
+    x, y = hand_data()
+    model = compile_weighted(two_heads(), TERMS, strategy=UntrackedOptimizer())
+    try:
+        model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
+    except tw.ConfigurationError as error:
+        return {"error": str(error)}
+    return {"error": None}
+
+
 TERMS = [tw.Term("a", "mse"), tw.Term("b", "mse")]
 
 
@@ -395,6 +422,7 @@ def main():
         "user_strategy": user_strategy_by_hand,
         "mixed_precision": mixed_precision_by_hand,
         "assign": assignment_within_an_epoch,
+        "untracked": untracked_optimizer,
     }
     chosen = sys.argv[2:] or list(checks)
     result = {"backend": keras.backend.backend(), "seconds": {}}

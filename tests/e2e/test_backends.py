@@ -8,6 +8,7 @@ on 2 cores); the checks are grouped by feature below.
 
 import importlib.util
 import json
+import re
 
 import numpy as np
 import pytest
@@ -116,6 +117,17 @@ def check_assignment_within_an_epoch(observed):
     assert_allclose(observed["loss"], observed["expected"], rtol=1e-5)
 
 
+def check_untracked_optimizer(observed, backend):
+    if backend != "jax":  # the update happens in place
+        assert observed["error"] is None
+        return
+    match = (
+        r"Argument `train step` must assign only variables of the model's state on the 'jax' backend, .*"
+        r"give its optimizers to `model.track_optimizers`\). Received: train step='sgd(_\d+)?/iteration'"
+    )
+    assert re.fullmatch(match, observed["error"]), observed["error"]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_feature_on_the_backend(tmp_path, backend):
     lines = run_script(
@@ -130,3 +142,4 @@ def test_every_feature_on_the_backend(tmp_path, backend):
     check_resume(result["resume"])
     check_gradient_level_strategies(result)
     check_assignment_within_an_epoch(result["assign"])
+    check_untracked_optimizer(result["untracked"], backend)
