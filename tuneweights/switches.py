@@ -204,6 +204,7 @@ class _SwitchState(keras.layers.Layer):
         self.count = scalar("count", 0.0)  # consecutive epochs meeting the metric condition
         self.average = scalar("average", 0.0)  # running quantity of a state switch
         self.steps = scalar("steps", 0.0)
+        self.built = True  # as `StrategyState`: else every `fit` and `evaluate` traces the model again
 
     def loss(self, y_true: Any, y_pred: Any, sample_weight: Any, epoch: Any, training: bool) -> Any:
         first = ops.cast(self.before(y_true, y_pred, sample_weight), "float32")
