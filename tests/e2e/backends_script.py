@@ -1,7 +1,7 @@
 """Every feature of tuneweights end to end, on the Keras backend of this process.
 
 Keras reads its backend once, at import, so `test_backends.py` runs this
-script in a subprocess with ``KERAS_BACKEND=jax`` (or ``torch``). It searches
+script in a subprocess with ``KERAS_BACKEND`` set (tensorflow, jax, torch). It searches
 and trains tiny models and prints, as its last line, ``RESULT <json>``: what
 it observed (trial statuses, the epochs recorded in the oracle, logged
 weights and losses, and updates next to the same step computed by hand with

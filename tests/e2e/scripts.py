@@ -1,9 +1,12 @@
 """Running the repository's scripts (examples, benchmarks) in a subprocess, as a user would."""
 
 import gc
+import importlib.util
 import os
 import subprocess
 import sys
+
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -59,3 +62,13 @@ def run_script(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()
+
+
+def backends(*names: str) -> list:
+    """pytest parameters of Keras backends (tensorflow, jax, torch), each skipped where it is not installed."""
+    return [
+        pytest.param(
+            name, marks=pytest.mark.skipif(importlib.util.find_spec(name) is None, reason=f"no {name}")
+        )
+        for name in names
+    ]
