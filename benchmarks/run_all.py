@@ -259,6 +259,12 @@ BENCHMARKS = (
     ),
     Benchmark("class_weight_d", "benchmarks/class_weight_d.py", "D: the weight of the positive class"),
     Benchmark("units_c", "benchmarks/units_c.py", "C in raw 0-16 units: searched against equal weights"),
+    Benchmark(
+        "backends",
+        "benchmarks/backends.py",
+        "Speed: the same search on each Keras backend against its model.fit",
+        fast=("--quick",),
+    ),
 )
 
 

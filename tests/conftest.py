@@ -12,6 +12,11 @@ import pytest  # noqa: E402
 
 import tuneweights as tw  # noqa: E402
 
+# The scripts that end-to-end tests run in a subprocess are not test modules: importing them for
+# their doctests would run their module-level code (registering a pruner, freezing the garbage
+# collector) inside the test process.
+collect_ignore_glob = ["e2e/*_script.py"]
+
 
 class TwoSources(tw.WeightedHyperModel):
     """One prediction, two label sources, the second's weight searched."""

@@ -357,6 +357,51 @@ def test_a_gradient_level_strategy_written_by_a_user_trains_one_step_by_hand():
     assert int(model.optimizer.iterations) == 1
 
 
+@pytest.fixture
+def mixed_precision():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("name", ["separate", "project_conflicts_test"])
+def test_gradient_level_strategies_scale_the_losses_under_mixed_precision(mixed_precision, name):
+    x, y = data()
+    x, y = 0.1 * x, {k: 0.1 * value for k, value in y.items()}  # small values: no float16 overflow
+    base = two_heads()
+    w, ha, hb, _, _ = forward(base, x)
+    terms = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=3.0)]
+    if name == "separate":
+        strategy = S.SeparateOptimizers("sgd", 0.01, terms={"b": {"learning_rate": 0.002}})
+        rates = (0.01, 0.002)
+    else:  # a user's strategy, with the model's optimizer
+        strategy, rates = ProjectConflicts(), (0.01, 0.01)
+    model = compile_weighted(base, terms, optimizer=keras.optimizers.SGD(0.01), strategy=strategy)
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    for optimizer in model.term_optimizers().values():  # each term's optimizer scales its own loss
+        assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    model.fit(x, y, epochs=1, batch_size=len(x), shuffle=False, verbose=0)
+    _, gwa, gha = mse_grads(x, w, ha, y["a"])
+    _, gwb, ghb = mse_grads(x, w, hb, y["b"])
+    if name == "separate":
+        expected = -rates[0] * gwa - rates[1] * 3.0 * gwb
+    else:
+        ga = np.concatenate([gwa.ravel(), gha.ravel(), np.zeros(hb.size)])
+        gb = 3.0 * np.concatenate([gwb.ravel(), np.zeros(ha.size), ghb.ravel()])
+        expected = -rates[0] * pcgrad_by_hand([ga, gb])[: w.size].reshape(w.shape)
+    # The true gradient reaches each optimizer: unscaled, it would be 2**15 times too small.
+    moved = base.get_layer("shared").get_weights()[0] - w
+    assert_allclose(moved, expected, atol=0.02 * np.abs(expected).max())
+    assert float(model.optimizer.scale_loss(1.0)) == 2.0**15  # the step was finite: not skipped
+
+
+def test_loss_scale_of_an_optimizer():
+    assert S.loss_scale(keras.optimizers.SGD()) is None
+    assert S.loss_scale(keras.optimizers.SGD(loss_scale_factor=4.0)) == 4.0
+    scaled = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(), initial_scale=8.0)
+    assert float(S.loss_scale(scaled)) == 8.0
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "adagrad"])
 def test_separate_optimizers_refuse_a_searched_weight_their_optimizer_ignores(optimizer):
     terms = [tw.Term("a", "mse"), tw.Term("b", "mse", weight=tw.Range(0.1, 10))]
@@ -469,7 +514,7 @@ def test_a_gradient_level_strategy_is_refused_before_training_on_a_backend_witho
     monkeypatch.setattr(keras.backend, "backend", lambda: "numpy")
     match = (
         r"Argument `strategy` must not take over the gradient step on the 'numpy' backend \('separate' does; "
-        r"it runs on \['tensorflow'\]\). Received: strategy='separate'"
+        r"it runs on \['jax', 'tensorflow', 'torch'\]\). Received: strategy='separate'"
     )
     with pytest.raises(tw.ConfigurationError, match=match):
         gradients.check_backend(S.SeparateOptimizers("sgd"))

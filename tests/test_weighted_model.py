@@ -260,3 +260,14 @@ def test_a_declared_range_needs_its_value_and_a_config_holds_weights_and_strateg
         match = rf"Argument `{argument}` must be left out with a LossConfig, which holds it already"
         with pytest.raises(tw.ConfigurationError, match=match):
             tw.WeightedModel(linear_base(), config, **{argument: value})
+
+
+@pytest.mark.parametrize("strategy", ["static", "dwa", "gradnorm"])
+def test_every_layer_is_built_so_that_fit_and_evaluate_do_not_trace_the_model_again(strategy):
+    # On JAX and PyTorch (and TensorFlow under a distribution strategy) Keras traces the model
+    # symbolically in every `fit` and `evaluate`, each epoch's validation included, while any of
+    # its layers is unbuilt (`Trainer._symbolic_build`): a cost of every epoch.
+    terms = [tw.Term("a", tw.SwitchAt("mse", "mae", at=0.5), output="pred", target="ya")]
+    terms.append(tw.Term("b", "mse", output="pred", target="yb"))
+    model = compile_weighted(TwoSources().build(None), terms, strategy=strategy)
+    assert [layer.name for layer in model._flatten_layers() if not layer.built] == []

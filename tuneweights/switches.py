@@ -204,6 +204,7 @@ class _SwitchState(keras.layers.Layer):
         self.count = scalar("count", 0.0)  # consecutive epochs meeting the metric condition
         self.average = scalar("average", 0.0)  # running quantity of a state switch
         self.steps = scalar("steps", 0.0)
+        self.built = True  # as `StrategyState`: else every `fit` and `evaluate` traces the model again
 
     def loss(self, y_true: Any, y_pred: Any, sample_weight: Any, epoch: Any, training: bool) -> Any:
         first = ops.cast(self.before(y_true, y_pred, sample_weight), "float32")
@@ -454,11 +455,11 @@ class SwitchOnState(Switch):
             running < self.threshold if self.mode == "below" else running > self.threshold, "float32"
         )
         if self.once:
-            now = ops.maximum(state.switched, crossed)
-            state.switch_epoch.assign(ops.where(now > state.switched, epoch, state.switch_epoch))
+            now = ops.maximum(state.switched.value, crossed)
+            state.switch_epoch.assign(ops.where(now > state.switched, epoch, state.switch_epoch.value))
         else:
             now = crossed
-            latest = ops.where(now > state.switched, epoch, state.switch_epoch)
+            latest = ops.where(now > state.switched, epoch, state.switch_epoch.value)
             state.switch_epoch.assign(ops.where(now > 0.5, latest, -1.0))
         state.switched.assign(now)
 

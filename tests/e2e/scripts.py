@@ -1,18 +1,22 @@
 """Running the repository's scripts (examples, benchmarks) in a subprocess, as a user would."""
 
 import gc
+import importlib.util
 import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Runs a script as `python script args` would (its own folder first on sys.path, run as __main__),
-# after freezing what importing TensorFlow and keras-tuner created: see `freeze_imports`.
+# after freezing what importing the Keras backend and keras-tuner created: see `freeze_imports`.
 LAUNCHER = """\
-import os, runpy, sys
+import importlib, os, runpy, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # as the scripts do, before TensorFlow is imported
-import keras_tuner, tensorflow
+import keras, keras_tuner
+importlib.import_module(keras.backend.backend())  # tensorflow, jax or torch
 from tests.e2e.scripts import freeze_imports
 freeze_imports()
 script = sys.argv[1]
@@ -37,15 +41,34 @@ def freeze_imports() -> None:
     gc.freeze()
 
 
-def run_script(relative_path: str, *args: str, timeout: int = 300) -> list[str]:
-    """Run ``python <script> <args>``; assert it succeeded and return its stdout lines."""
+def run_script(
+    relative_path: str, *args: str, timeout: int = 300, env: dict[str, str] | None = None
+) -> list[str]:
+    """Run ``python <script> <args>``; assert it succeeded and return its stdout lines.
+
+    `env` adds to the environment (``{"KERAS_BACKEND": "jax"}`` runs it on JAX).
+    """
     result = subprocess.run(
         [sys.executable, "-c", LAUNCHER, os.path.join(ROOT, relative_path), *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))),
+        env=dict(
+            os.environ,
+            **(env or {}),
+            PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])),
+        ),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()
+
+
+def backends(*names: str) -> list:
+    """pytest parameters of Keras backends (tensorflow, jax, torch), each skipped where it is not installed."""
+    return [
+        pytest.param(
+            name, marks=pytest.mark.skipif(importlib.util.find_spec(name) is None, reason=f"no {name}")
+        )
+        for name in names
+    ]

@@ -1,4 +1,4 @@
-"""The benchmark scripts run (in their quick mode) and end with a headline line.
+"""The speed benchmarks run (in their quick mode) and end with a headline line.
 
 Their timings are not checked here: speed targets are read from the scripts'
 tables, measured as ratios within one run.
@@ -27,3 +27,16 @@ def test_overhead_quick_mode_prints_a_table_and_headline():
     )
     for variant in variants:
         assert re.search(rf"^{variant}\s+\d", table, re.M), variant
+
+
+def test_backends_quick_mode_prints_a_table_and_headline():
+    pytest.importorskip("jax")
+    lines = run_script("benchmarks/backends.py", "--quick", "--backends", "jax", timeout=600)
+    assert re.fullmatch(
+        r"headline: backends=jax [+-]\d+\.\d% per epoch against plain model\.fit "
+        r"\(goal: every feature on every backend; within 3% of plain model\.fit on TensorFlow\)",
+        lines[-1],
+    )
+    table = "\n".join(lines)
+    for way in ("plain", "tuneweights", "search"):
+        assert re.search(rf"^jax [\d.]+\s+{way}\s+\d", table, re.M), way

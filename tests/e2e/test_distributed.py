@@ -1,4 +1,4 @@
-"""keras-tuner's distributed mode: a real chief and two workers on 127.0.0.1."""
+"""keras-tuner's distributed mode: a real chief and two workers on 127.0.0.1, on each Keras backend."""
 
 import glob
 import json
@@ -10,6 +10,8 @@ import sys
 import time
 
 import pytest
+
+from tests.e2e.scripts import backends
 
 pytestmark = pytest.mark.slow
 
@@ -23,9 +25,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(role, directory, port, *flags):
+def start(role, directory, port, *flags, backend="tensorflow"):
     env = dict(
         os.environ,
+        KERAS_BACKEND=backend,
         KERASTUNER_TUNER_ID=role,
         KERASTUNER_ORACLE_IP="127.0.0.1",
         KERASTUNER_ORACLE_PORT=str(port),
@@ -68,10 +71,11 @@ def logs_of(directory):
     return "".join(open(p).read()[-3000:] for p in glob.glob(os.path.join(directory, "*.log")))
 
 
-def test_chief_and_two_workers_run_every_trial_once(tmp_path):
+@pytest.mark.parametrize("backend", backends("tensorflow", "jax", "torch"))
+def test_chief_and_two_workers_run_every_trial_once(tmp_path, backend):
     directory, port = str(tmp_path), free_port()
-    chief = start("chief", directory, port)
-    workers = [start(f"tuner{i}", directory, port) for i in range(2)]
+    chief = start("chief", directory, port, backend=backend)
+    workers = [start(f"tuner{i}", directory, port, backend=backend) for i in range(2)]
     for worker in workers:
         assert wait(worker, 240, directory) == 0, logs_of(directory)
     assert wait(chief, 120, directory) == 0, logs_of(directory)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import keras
@@ -31,7 +31,17 @@ from tuneweights._registry import Registry
 from tuneweights.ranges import Range, decode, encode
 from tuneweights.strategies.state import StrategyState
 
-__all__ = ["PREFIX", "GradientStep", "Strategy", "complete", "get", "register", "registered", "serialize"]
+__all__ = [
+    "PREFIX",
+    "GradientStep",
+    "Strategy",
+    "complete",
+    "get",
+    "loss_scale",
+    "register",
+    "registered",
+    "serialize",
+]
 
 PREFIX = "strategy/"
 
@@ -54,6 +64,11 @@ class GradientStep:
         regularization: The gradient of the model's own losses
             (``model.losses``) in each variable, or None when it has none.
         state: The strategy's `StrategyState`.
+
+    The gradients are true gradients also under mixed precision: the
+    backend's gradient function scales each loss before differentiating it
+    and unscales the gradient after, and `apply` hands a loss-scaling
+    optimizer the scaled gradients it expects.
     """
 
     def __init__(
@@ -66,6 +81,7 @@ class GradientStep:
         regularization: Sequence[Any] | None,
         state: StrategyState,
         weight_variables: Sequence[keras.Variable],
+        apply_with: Callable[[Any, list[Any], list[Any]], None] | None = None,
     ) -> None:
         self.model = model
         self.variables = list(variables)
@@ -75,6 +91,8 @@ class GradientStep:
         self.regularization = None if regularization is None else list(regularization)
         self.state = state
         self._weight_variables = list(weight_variables)
+        # How the backend applies an update (``optimizer.apply`` unless it says otherwise).
+        self._apply_with = apply_with or _apply_now
         #: Whether the model's own optimizer applied an update in this step.
         self.model_optimizer_applied = False
 
@@ -96,7 +114,7 @@ class GradientStep:
     def flat(self, gradients: Sequence[Any]) -> Any:
         """One vector of `gradients` over every variable, zeros where a gradient is None."""
         pieces = [
-            ops.reshape(ops.zeros_like(var) if g is None else ops.cast(g, var.dtype), (-1,))
+            ops.reshape(ops.zeros(var.shape, var.dtype) if g is None else ops.cast(g, var.dtype), (-1,))
             for g, var in zip(gradients, self.variables, strict=True)
         ]
         return ops.concatenate(pieces)
@@ -116,7 +134,11 @@ class GradientStep:
         pairs = [(g, var) for g, var in zip(gradients, self.variables, strict=True) if g is not None]
         if not pairs:
             return
-        optimizer.apply([g for g, _ in pairs], [var for _, var in pairs])
+        grads = [g for g, _ in pairs]
+        scale = loss_scale(optimizer)
+        if scale is not None:  # the optimizer divides what it receives by its loss scale
+            grads = [g * ops.cast(scale, g.dtype) for g in grads]
+        self._apply_with(optimizer, grads, [var for _, var in pairs])
         if optimizer is self.model.optimizer:
             self.model_optimizer_applied = True
 
@@ -124,6 +146,29 @@ class GradientStep:
         """Use `weights` (a (K,) tensor) as the terms' weights from the next step on."""
         for k, var in enumerate(self._weight_variables):
             var.assign(ops.cast(weights[k], var.dtype))
+
+
+def _apply_now(optimizer: Any, gradients: list[Any], variables: list[Any]) -> None:
+    optimizer.apply(gradients, variables)
+
+
+def loss_scale(optimizer: Any) -> Any:
+    """The factor by which `optimizer` scales a loss (and divides the gradients it applies), or None.
+
+    A `keras.optimizers.LossScaleOptimizer` (mixed precision) has a dynamic
+    scale; any Keras optimizer may have a fixed ``loss_scale_factor``.
+
+    Example:
+        >>> loss_scale(keras.optimizers.SGD()) is None
+        True
+        >>> loss_scale(keras.optimizers.SGD(loss_scale_factor=8.0))
+        8.0
+    """
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer) or getattr(
+        optimizer, "loss_scale_factor", None
+    ):
+        return optimizer.scale_loss(1.0)
+    return None
 
 
 class Strategy:

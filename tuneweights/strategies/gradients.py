@@ -99,7 +99,7 @@ class GradNorm(Strategy):
         started = state.slot("started", shape=())
         initial = state.slot("initial_losses")
         first = ops.equal(started, 0.0)
-        initial.assign(ops.where(first, ops.maximum(losses, 1e-12), initial))
+        initial.assign(ops.where(first, ops.maximum(losses, 1e-12), initial.value))
         started.assign(1.0)
         grad = gradnorm_gradient(weights, norms, losses, ops.cast(initial, "float32"), float(self.alpha))
         state.slot("w").assign(weights)

@@ -35,6 +35,9 @@ class StrategyState(keras.layers.Layer):
         self._slots: dict[str, keras.Variable] = {}
         self.seed_generator = keras.random.SeedGenerator(getattr(strategy, "seed", None))
         strategy.build_state(self)
+        # Its variables exist now. An unbuilt layer would make every `fit` and
+        # `evaluate` (each epoch's validation too) trace the model symbolically.
+        self.built = True
 
     def slot(self, name: str, shape: tuple[int, ...] | None = None, value: float = 0.0) -> keras.Variable:
         """The non-trainable variable `name`, created by the first call.

@@ -61,7 +61,7 @@ class TermLosses(EpochMetric):
         self._count.assign_add(count)
 
     def reset_state(self) -> None:
-        self._totals.assign(ops.zeros_like(self._totals))
+        self._totals.assign(ops.zeros(self._totals.shape))
         self._count.assign(0.0)
 
     def values(self) -> dict[str, Any]:
@@ -86,7 +86,8 @@ class CurrentWeights(EpochMetric):
         pass
 
     def values(self) -> dict[str, Any]:
-        return {name: ops.convert_to_tensor(var) for name, var in zip(self._names, self._values, strict=True)}
+        # Copies: on JAX a variable's buffer is given to the next step (donated) and freed.
+        return {name: ops.copy(var) for name, var in zip(self._names, self._values, strict=True)}
 
 
 class SwitchEpochs(EpochMetric):
@@ -103,4 +104,4 @@ class SwitchEpochs(EpochMetric):
         pass
 
     def values(self) -> dict[str, Any]:
-        return {switch_metric_name(s.term): ops.convert_to_tensor(s.switch_epoch) for s in self._states}
+        return {switch_metric_name(s.term): ops.copy(s.switch_epoch) for s in self._states}

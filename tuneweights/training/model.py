@@ -24,7 +24,7 @@ from tuneweights.schedules import Schedule
 from tuneweights.strategies import StrategyState
 from tuneweights.switches import SwitchState, _as_loss_fn
 from tuneweights.terms import Term
-from tuneweights.training import gradients
+from tuneweights.training import gradients, stateless
 from tuneweights.training.epoch_metrics import CurrentWeights, EpochMetric, SwitchEpochs, TermLosses
 from tuneweights.training.fit_arguments import FitArguments
 from tuneweights.training.outputs import output_names, shared_layer
@@ -212,8 +212,12 @@ class WeightedModel(keras.Model):
         """Set the weights of some terms; takes effect at the next step.
 
         A scheduled term's weight is set again by its schedule at the next
-        epoch, or at the next step with ``update="step"``.
+        epoch, or at the next step with ``update="step"``. On JAX, called
+        during an epoch (from a batch callback), the model's state is first
+        brought back from the running train step, as `jax_state_sync` does.
         """
+        if stateless.STATELESS:
+            self.jax_state_sync()  # the next step then reads the state from the variables again
         for name, value in weights.items():
             self.weight_variable(name).assign(v.check_non_negative(f"weights[{name!r}]", value))
 
@@ -224,15 +228,34 @@ class WeightedModel(keras.Model):
         return self._strategy_state
 
     def track_optimizers(self, optimizers: Mapping[str, keras.optimizers.Optimizer]) -> None:
-        """Keep optimizers a strategy applies gradients with; they are saved and restored with the model."""
-        self._term_optimizers.update(optimizers)
-        for optimizer in optimizers.values():
+        """Keep optimizers a strategy applies gradients with; they are saved and restored with the model.
+
+        Their variables are part of the model's state (`non_trainable_variables`),
+        which a JAX train step is a function of. Under the ``mixed_float16``
+        policy each is wrapped in a `keras.optimizers.LossScaleOptimizer`, as
+        `compile` wraps the model's own; the gradient of a term is then
+        computed with the loss scale of the optimizer tracked under its name.
+        """
+        for name, optimizer in optimizers.items():
+            if self.dtype_policy.name == "mixed_float16" and not isinstance(
+                optimizer, keras.optimizers.LossScaleOptimizer
+            ):
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            self._term_optimizers[name] = optimizer
             if self.built and not optimizer.built:
                 optimizer.build(self.trainable_variables)
 
     def term_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
         """The optimizers a strategy tracks, by name (each term's under `SeparateOptimizers`)."""
         return dict(self._term_optimizers)
+
+    @property
+    def non_trainable_variables(self) -> list[keras.Variable]:
+        """Keras's, and the variables of the optimizers a strategy tracks: the state a train step changes."""
+        own = super().non_trainable_variables
+        if not getattr(self, "_term_optimizers", None):
+            return own
+        return own + [var for optimizer in self._term_optimizers.values() for var in optimizer.variables]
 
     def shared_layer(self, name: str | None = None) -> keras.layers.Layer:
         """The layer named `name`, or by default the last layer with weights that every term's output uses.
@@ -362,7 +385,7 @@ class WeightedModel(keras.Model):
             name = term.name
             if i in self._switch_of:
                 value = self._switch_of[i].loss(
-                    targets[name], y_pred[name], weights[name], self._epoch, training
+                    targets[name], y_pred[name], weights[name], self._epoch.value, training
                 )
             else:
                 loss_fn = self._loss_fns[i]
@@ -409,18 +432,34 @@ class WeightedModel(keras.Model):
         del x
         return self.total_loss(self.term_values(y, y_pred, sample_weight, training))
 
-    def train_step(self, data: Any) -> Any:
-        """Keras's train step, or the strategy's (`Strategy.apply_gradients`) with every term's gradient."""
+    def train_step(self, *args: Any) -> Any:
+        """Keras's train step, or the strategy's (`Strategy.apply_gradients`) with every term's gradient.
+
+        Called as Keras's trainer of the backend calls it: ``train_step(data)``,
+        or on JAX ``train_step(state, data) -> (logs, state)``, the same step
+        run as a pure function of the state (`tuneweights.training.stateless`).
+        """
+        if stateless.STATELESS:
+            state, data = args
+            return stateless.train_step(self, state, data, self._step)
+        (data,) = args
         if not self._takes_gradients:
             return super().train_step(data)
+        return self._step(data)
+
+    def _step(self, data: Any) -> Any:
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        step, y_pred, loss = gradients.term_gradients(self, x, y, sample_weight)
+        if self._takes_gradients:
+            step, y_pred, loss = gradients.term_gradients(self, x, y, sample_weight)
+            self.strategy.apply_gradients(step)
+            if not step.model_optimizer_applied:
+                self.optimizer.iterations.assign_add(1)  # the epoch clock counts steps on it
+        else:  # JAX only: Keras's own update, inside the stateless step
+            grads, y_pred, loss = gradients.loss_gradients(self, x, y, sample_weight)
+            gradients.apply(self.optimizer, grads, self.trainable_variables)
         self._loss_tracker.update_state(
             unscale_loss_for_distribution(loss), sample_weight=ops.shape(next(iter(y_pred.values())))[0]
         )
-        self.strategy.apply_gradients(step)
-        if not step.model_optimizer_applied:
-            self.optimizer.iterations.assign_add(1)  # the epoch clock counts steps on it
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     # -- logs -----------------------------------------------------------
