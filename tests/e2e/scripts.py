@@ -64,11 +64,16 @@ def run_script(
     return result.stdout.strip().splitlines()
 
 
-def backends(*names: str) -> list:
-    """pytest parameters of Keras backends (tensorflow, jax, torch), each skipped where it is not installed."""
+def backends(*names: str, slow: tuple[str, ...] = ()) -> list:
+    """pytest parameters of Keras backends (tensorflow, jax, torch), each skipped where it is not installed.
+
+    The backends named in `slow` are also marked slow (left to ``pytest -m slow``).
+    """
     return [
         pytest.param(
-            name, marks=pytest.mark.skipif(importlib.util.find_spec(name) is None, reason=f"no {name}")
+            name,
+            marks=[pytest.mark.skipif(importlib.util.find_spec(name) is None, reason=f"no {name}")]
+            + ([pytest.mark.slow] if name in slow else []),
         )
         for name in names
     ]

@@ -17,9 +17,8 @@ from numpy.testing import assert_allclose
 from tests.e2e.scripts import backends, run_script
 from tuneweights import strategies as S
 
-pytestmark = pytest.mark.slow
-
-BACKENDS = backends("tensorflow", "jax", "torch")
+# TensorFlow runs the same checks in the slow tier: the rest of the suite checks each feature there in detail.
+BACKENDS = backends("tensorflow", "jax", "torch", slow=("tensorflow",))
 
 
 def steps(trial, name):

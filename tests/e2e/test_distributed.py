@@ -13,8 +13,6 @@ import pytest
 
 from tests.e2e.scripts import backends
 
-pytestmark = pytest.mark.slow
-
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "distributed_script.py")
 TRIALS, EPOCHS = 6, 4
 
@@ -71,7 +69,7 @@ def logs_of(directory):
     return "".join(open(p).read()[-3000:] for p in glob.glob(os.path.join(directory, "*.log")))
 
 
-@pytest.mark.parametrize("backend", backends("tensorflow", "jax", "torch"))
+@pytest.mark.parametrize("backend", backends("tensorflow", "jax", "torch", slow=("jax", "torch")))
 def test_chief_and_two_workers_run_every_trial_once(tmp_path, backend):
     directory, port = str(tmp_path), free_port()
     chief = start("chief", directory, port, backend=backend)
@@ -85,6 +83,7 @@ def test_chief_and_two_workers_run_every_trial_once(tmp_path, backend):
     assert beats == {"tuner0", "tuner1"}  # both workers trained
 
 
+@pytest.mark.slow
 def test_search_finishes_when_a_killed_worker_is_restarted(tmp_path):
     directory, port = str(tmp_path), free_port()
     chief = start("chief", directory, port)

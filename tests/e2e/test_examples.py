@@ -4,8 +4,6 @@ import pytest
 
 from tests.e2e.scripts import backends, run_script
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.mark.parametrize("backend", backends("tensorflow", "jax", "torch"))
 def test_quickstart_runs_and_prints_ratios_and_test_mse(tmp_path, backend):
@@ -16,6 +14,7 @@ def test_quickstart_runs_and_prints_ratios_and_test_mse(tmp_path, backend):
         assert line in out
 
 
+@pytest.mark.slow
 def test_learned_weights_on_problem_a2_favour_the_smallest_losses(tmp_path):
     figure = tmp_path / "weights.png"
     out = run_script(
@@ -40,6 +39,7 @@ def _trial_rows(out):
     return [row for row in rows if row and row[0].rstrip("*").isdigit()]
 
 
+@pytest.mark.slow
 def test_tune_loss_weights_shows_the_ignored_callback_and_searched_ratio_and_schedule(tmp_path):
     out = run_script(
         "examples/tune_loss_weights.py", "--epochs", "3", "--trials", "2", "--directory", str(tmp_path)
@@ -67,6 +67,7 @@ def test_tune_loss_weights_shows_the_ignored_callback_and_searched_ratio_and_sch
         assert logged == pytest.approx([float(rows[0][4])] * 3, rel=1e-2)
 
 
+@pytest.mark.slow
 def test_heterogeneous_losses_rank_by_accuracy_not_by_the_weighted_total(tmp_path):
     out = run_script(
         "examples/heterogeneous_losses.py", "--epochs", "3", "--trials", "2", "--directory", str(tmp_path)
@@ -89,6 +90,7 @@ def test_heterogeneous_losses_rank_by_accuracy_not_by_the_weighted_total(tmp_pat
     assert front and max(front) == max(accuracy)  # the Pareto front holds a most accurate trial
 
 
+@pytest.mark.slow
 def test_validation_weights_search_compares_validation_driven_with_static(tmp_path):
     out = run_script(
         "examples/validation_weights.py", "--epochs", "3", "--trials", "2", "--directory", str(tmp_path)
@@ -109,6 +111,7 @@ def test_validation_weights_search_compares_validation_driven_with_static(tmp_pa
     assert scores == sorted(scores) and scores[0] < scores[1] and all(0.0 < s < 6.0 for s in scores)
 
 
+@pytest.mark.slow
 def test_switch_losses_flag_is_ignored_and_switches_happen_where_searched(tmp_path):
     import math
 
@@ -137,6 +140,7 @@ def test_switch_losses_flag_is_ignored_and_switches_happen_where_searched(tmp_pa
         assert all(0.0 < float(x) < 1e4 for x in row[7:10])
 
 
+@pytest.mark.slow
 def test_separate_optimizers_search_each_terms_optimizer_and_rate(tmp_path):
     out = run_script(
         "examples/separate_optimizers.py", "--epochs", "3", "--trials", "2", "--directory", str(tmp_path)

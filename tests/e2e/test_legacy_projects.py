@@ -13,8 +13,6 @@ import pytest
 
 from tests.fixtures.v0_1_0.legacy_models import PROJECTS, fit_kwargs, make_tuner
 
-pytestmark = pytest.mark.slow
-
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "v0_1_0")
 BEGUN = []
 

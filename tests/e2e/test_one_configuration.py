@@ -18,8 +18,6 @@ import tuneweights as tw
 from tests.conftest import TwoSources
 from tuneweights import schedules as S
 
-pytestmark = pytest.mark.slow
-
 EPOCHS = 2
 
 

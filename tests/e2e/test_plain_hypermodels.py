@@ -9,8 +9,6 @@ import pytest
 
 import tuneweights as tw
 
-pytestmark = pytest.mark.slow
-
 rng = np.random.default_rng(0)
 X = rng.normal(size=(64, 4)).astype("float32")
 Y = (X[:, :1] - X[:, 1:2] > 0).astype("int32")

@@ -6,8 +6,6 @@ import tuneweights as tw
 from tests.conftest import TwoSources
 from tuneweights.search import pareto
 
-pytestmark = pytest.mark.slow
-
 EPOCHS = 4
 
 
@@ -19,7 +17,9 @@ def search(tuner, data, epochs=EPOCHS):
     return trials
 
 
-@pytest.mark.parametrize("strategy", [tw.RandomSearch, tw.BayesianOptimization])
+@pytest.mark.parametrize(
+    "strategy", [tw.RandomSearch, pytest.param(tw.BayesianOptimization, marks=pytest.mark.slow)]
+)
 def test_median_pruning_stops_bad_trials_early(tmp_path, data, strategy):
     kwargs = {"num_initial_points": 3} if strategy is tw.BayesianOptimization else {}
     tuner = strategy(

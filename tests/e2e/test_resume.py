@@ -9,8 +9,6 @@ import pytest
 import tuneweights as tw
 from tests.conftest import TwoSources
 
-pytestmark = pytest.mark.slow
-
 EPOCHS = 3
 BUDGET = 4
 STARTED = {"trials": 0}

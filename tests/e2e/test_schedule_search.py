@@ -9,8 +9,6 @@ from tests.conftest import make_data
 from tuneweights import schedules as S
 from tuneweights.terms import SEARCHABLE_FAMILIES
 
-pytestmark = pytest.mark.slow
-
 
 class Scheduled(tw.WeightedHyperModel):
     terms = [
@@ -57,6 +55,7 @@ def check_logged_weights_follow_the_schedule(tuner, trial, horizon):
             assert switched <= epoch and switch.active(switched, horizon)
 
 
+@pytest.mark.slow
 def test_bayesian_search_over_schedules_proposes_valid_configs(tmp_path):
     tuner = tw.BayesianOptimization(
         Scheduled(),

@@ -13,8 +13,6 @@ import pytest
 import tuneweights as tw
 from tests.conftest import TwoSources
 
-pytestmark = pytest.mark.slow
-
 EPOCHS = 3
 
 
@@ -54,7 +52,14 @@ def assert_logged_every_epoch(trial, epochs):
     assert weight == pytest.approx(trial.hyperparameters.values["ratio/b"], rel=1e-6)
 
 
-@pytest.mark.parametrize("strategy", ["random", "bayesian", "grid"])
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        "random",
+        pytest.param("bayesian", marks=pytest.mark.slow),
+        pytest.param("grid", marks=pytest.mark.slow),
+    ],
+)
 def test_search_completes_and_reports_every_epoch(tmp_path, data, strategy):
     kwargs = dict(
         objective="val_a_loss", max_trials=4, directory=str(tmp_path), project_name=strategy, seed=7

@@ -9,8 +9,6 @@ import tuneweights as tw
 from tests.e2e.test_search import assert_all_completed, search, steps
 from tuneweights import strategies as S
 
-pytestmark = pytest.mark.slow
-
 EPOCHS = 3
 CANDIDATES = [
     "static",
@@ -47,7 +45,14 @@ def make_tuner(kind, tmp_path):
     return tw.Hyperband(Heads(), max_epochs=EPOCHS, factor=3, **kwargs)
 
 
-@pytest.mark.parametrize("kind", ["random", "bayesian", "hyperband"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "random",
+        pytest.param("bayesian", marks=pytest.mark.slow),
+        pytest.param("hyperband", marks=pytest.mark.slow),
+    ],
+)
 def test_search_over_strategies_completes_and_decodes(tmp_path, data, kind):
     tuner = make_tuner(kind, tmp_path)
     search(tuner, data, epochs=EPOCHS)

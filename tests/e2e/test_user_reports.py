@@ -12,8 +12,6 @@ import tuneweights as tw
 from tests.conftest import TwoSources, make_data
 from tuneweights import schedules as S
 
-pytestmark = pytest.mark.slow
-
 
 def completed(tuner):
     statuses = [t.status for t in tuner.oracle.trials.values()]
@@ -131,7 +129,7 @@ def fixed_and_narrowed():
     return hp
 
 
-@pytest.mark.parametrize("overwrite", [True, False])
+@pytest.mark.parametrize("overwrite", [pytest.param(True, marks=pytest.mark.slow), False])
 def test_hyperparameters_fixed_or_narrowed_by_the_user_are_accepted(tmp_path, data, overwrite):
     x, y = data
 
