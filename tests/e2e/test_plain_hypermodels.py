@@ -304,3 +304,29 @@ def test_the_getting_started_guide_with_only_the_import_changed(tmp_path, capsys
     assert {t.hyperparameters.values["lr"] for t in tuner.oracle.trials.values()} == {0.01}
     assert [p.name for p in tuner.oracle.get_space().space] == ["lr"]  # nothing else is tuned
     assert isinstance(tuner, kt.tuners.RandomSearch) and issubclass(kt.errors.FatalError, Exception)
+
+
+def test_a_plain_trial_that_diverges_is_recorded_ranked_last_and_shown_on_the_progress_line(tmp_path, capsys):
+    def regression(hp):
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((4,))
+        model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+        model.compile(optimizer=keras.optimizers.SGD(hp.Choice("learning_rate", [1e-2, 1e12])), loss="mse")
+        return model
+
+    tuner = tw.GridSearch(regression, objective="val_loss", directory=str(tmp_path), project_name="p")
+    target = X[:, :1] - X[:, 1:2]
+    tuner.search(X, target, validation_data=(X, target), epochs=3)  # verbose left to the tuner
+    trials = {t.hyperparameters.values["learning_rate"]: t for t in tuner.oracle.trials.values()}
+    assert trials[1e-2].status == "COMPLETED" and np.isfinite(trials[1e-2].score)
+    diverged = trials[1e12]
+    assert diverged.status == "FAILED" and diverged.message.startswith("Diverged: the training loss was")
+    assert diverged.trial_id in tuner.oracle.diverged  # a fact of the search, not a failure of the setup
+    # ranked after every completed trial (keras-tuner pads the list with the others), not as a 0
+    assert tuner.oracle.get_best_trials(2) == [trials[1e-2], diverged] and diverged.score is None
+    printed = capsys.readouterr().out
+    lines = [line for line in printed.splitlines() if line.startswith("Trial ")]
+    assert lines[0].startswith(f"Trial {trials[1e-2].trial_id} completed in ")
+    assert lines[1].startswith(f"Trial {diverged.trial_id} diverged at epoch 1 in ")
+    assert lines[1].endswith(f"best val_loss {trials[1e-2].score:.4g} (trial {trials[1e-2].trial_id})")
+    assert "Running Trial" not in printed and "Epoch 1/3" not in printed  # keras-tuner's and Keras's

@@ -294,13 +294,19 @@ class Tuner(kt.Tuner):
                 callbacks.append(resume.ResumeCheckpoint(trial_dir))  # after the epoch was reported
             if self._progress is not None:
                 callbacks.append(self._progress.callback())
-                if self._weighted is not None and not self._weighted.has_custom_fit():
+                if not self._custom_fit():
                     run_kwargs["verbose"] = 0  # the progress line stands for Keras's output
             run_kwargs["callbacks"] = callbacks
             results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
             if reporter.stop_requested:
                 break
         return results
+
+    def _custom_fit(self) -> bool:
+        """Whether the hypermodel's own `fit` trains (what it prints is its own)."""
+        if self._weighted is not None:
+            return self._weighted.has_custom_fit()
+        return type(self.hypermodel).fit is not kt.HyperModel.fit
 
     def _configure_tensorboard_dir(self, callbacks: list[Any], trial: Any, execution: int = 0) -> None:
         # keras-tuner's, with the decoded loss weights in TensorBoard's HParams.
