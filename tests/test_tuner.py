@@ -562,3 +562,11 @@ def test_a_valid_overwrite_deletes_the_project_and_starts_over(old_project, decl
     assert contents(old_project) == {}
     assert not tuner.oracle.trials
     assert tuner.decode(tuner.oracle.get_space()).weights == {"a": 1.0, "b": weight}
+
+
+def test_a_weight_oracle_holding_conditional_loss_weights_is_taken_as_it_is(tmp_path):
+    hypermodel = TwoSources(strategy=["static", "dwa"])
+    inner = kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=1)
+    oracle = tw.search.oracle.WeightOracle(inner, hypermodel.space)
+    tuner = tw.Tuner(oracle, hypermodel, directory=str(tmp_path), project_name="p", overwrite=True)
+    assert [p.name for p in tuner.oracle.hyperparameters.space] == ["strategy", "ratio/b"]

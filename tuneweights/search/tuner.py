@@ -70,8 +70,10 @@ class Tuner(kt.Tuner):
             `project_name`, `overwrite`, `executions_per_trial`, ...).
 
     Raises:
-        ConfigurationError: before anything is written, when the hypermodel,
-            the objective or an argument cannot work.
+        ConfigurationError: before anything is written or deleted (also
+            with ``overwrite=True``), when the hypermodel, the objective,
+            `hyperparameters` or another argument cannot work.
+        ConfigurationTypeError: likewise, for an argument of the wrong type.
     """
 
     def __init__(
@@ -536,8 +538,8 @@ def _check_chosen_weights(chosen: kt.HyperParameters, space: WeightSpace) -> Non
     declarations = {p.name: p for p in owned.space}
     for given in chosen.space:
         own = declarations.get(given.name)
-        if own is None:
-            continue
+        if own is None or given.get_config() == own.get_config():
+            continue  # not a loss weight, or declared as the space declares it (a `WeightOracle`'s own)
         if own.conditions or given.conditions:
             rule = (
                 f"not fix or narrow `{given.name}`, a loss-weight hyperparameter active only for some "
