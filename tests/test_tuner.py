@@ -323,3 +323,250 @@ def test_bad_search_arguments_keep_the_project(existing_project, data, kwargs, m
     with pytest.raises(tw.ConfigurationError, match=match):
         tuner.search(x, y, verbose=0, **kwargs)
     assert snapshot(existing_project) == before
+
+
+# -- overwrite=True deletes the project only after every check passed --------------------------------
+
+
+def contents(directory):
+    """Every file under `directory`: {relative path: bytes}."""
+    files = {}
+    for root, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                files[os.path.relpath(path, directory)] = f.read()
+    return files
+
+
+@pytest.fixture
+def old_project(tmp_path):
+    """An earlier project, as files with known bytes, in `tmp_path / "p"`."""
+    project = tmp_path / "p"
+    (project / "trial_0").mkdir(parents=True)
+    (project / "oracle.json").write_bytes(b'{"ongoing_trials": {}, "tried_so_far": ["0"]}')
+    (project / "tuner0.json").write_bytes(b"{}")
+    (project / "trial_0" / "trial.json").write_bytes(b'{"trial_id": "0", "status": "COMPLETED"}')
+    (project / "trial_0" / "checkpoint.weights.h5").write_bytes(bytes(range(256)))
+    return tmp_path
+
+
+def hyperparameters(declare):
+    hp = kt.HyperParameters()
+    declare(hp)
+    return hp
+
+
+class UnitsAsked(TwoSources):
+    """`build` declares `units`, only when `kind` is "wide"."""
+
+    def build(self, hp):
+        inputs = keras.Input((4,))
+        kind = hp.Choice("kind", ["wide", "narrow"])
+        with hp.conditional_scope("kind", ["wide"]):
+            units = hp.Int("units", 8, 32, step=8) if kind == "wide" else 4
+        hidden = keras.layers.Dense(units or 4, activation="tanh")(inputs)
+        return keras.Model(inputs, keras.layers.Dense(1, name="pred")(hidden))
+
+
+def two_terms(loss="mse", metrics=(), switch_before=None):
+    second = tw.Term("b", loss, output="pred", target="yb", metrics=metrics, weight=tw.Range(0.01, 100.0))
+    if switch_before is not None:
+        second = tw.Term(
+            "b", tw.switches.SwitchAt(before=switch_before, after="mae", at=0.5), output="pred", target="yb"
+        )
+    return TwoSources([tw.Term("a", "mse", output="pred", target="ya"), second])
+
+
+REFUSED_WITH_OVERWRITE = {
+    "a conditional loss weight fixed": (
+        lambda: {
+            "hypermodel": TwoSources(strategy=["static", "dwa"]),
+            "hyperparameters": hyperparameters(lambda hp: hp.Fixed("ratio/b", 2.0)),
+        },
+        tw.ConfigurationError,
+        r"Argument `hyperparameters` must not fix or narrow `ratio/b`, a loss-weight hyperparameter active "
+        r"only for some values of another one. Received: hyperparameters=\{'ratio/b': Fixed\(value=2.0\)\}. "
+        r"To fix or narrow a loss weight, give its `Term` a number or a narrower `Range`",
+    ),
+    "a loss weight fixed outside its range": (
+        lambda: {"hyperparameters": hyperparameters(lambda hp: hp.Fixed("ratio/b", 1000.0))},
+        tw.ConfigurationError,
+        r"Argument `hyperparameters` must fix or narrow `ratio/b` only inside its declaration "
+        r"Float\(default=1.0, min_value=0.01, max_value=100.0, step=None, sampling='log'\). "
+        r"Received: hyperparameters=\{'ratio/b': Fixed\(value=1000.0\)\}",
+    ),
+    "a loss weight widened": (
+        lambda: {"hyperparameters": hyperparameters(lambda hp: hp.Float("ratio/b", 0.001, 10.0))},
+        tw.ConfigurationError,
+        r"Argument `hyperparameters` must fix or narrow `ratio/b` only inside its declaration .* "
+        r"Received: hyperparameters=\{'ratio/b': Float\(default=0.001, min_value=0.001, max_value=10.0",
+    ),
+    "a loss weight fixed to a string": (
+        lambda: {"hyperparameters": hyperparameters(lambda hp: hp.Fixed("ratio/b", "heavy"))},
+        tw.ConfigurationError,
+        r"Argument `hyperparameters` must fix or narrow `ratio/b` only inside its declaration",
+    ),
+    "a hyperparameter of build fixed outside its condition": (
+        lambda: {
+            "hypermodel": UnitsAsked(),
+            "hyperparameters": hyperparameters(lambda hp: hp.Fixed("units", 8)),
+        },
+        tw.ConfigurationError,
+        r"Argument `hyperparameters` must fix or narrow `units` under the conditions `build\(hp\)` declares "
+        r"it with: .*'conditions': \[\{'class_name': 'Parent'.* Received: hyperparameters=\{'units': ",
+    ),
+    "a hyperparameter of build missing without new entries": (
+        lambda: {
+            "hypermodel": UnitsAsked(),
+            "hyperparameters": hyperparameters(lambda hp: hp.Choice("kind", ["wide", "narrow"])),
+            "allow_new_entries": False,
+        },
+        tw.ConfigurationError,
+        r"Argument `hyperparameters` must declare every hyperparameter `build\(hp\)` declares when "
+        r"`allow_new_entries=False`; missing: \['units'\]. Received: hyperparameters=\['kind'\]",
+    ),
+    "a loss class": (
+        lambda: {"hypermodel": two_terms(loss=keras.losses.MeanSquaredError)},
+        tw.ConfigurationTypeError,
+        r"Argument `loss` must be a loss name, a `keras.losses.Loss` instance, a callable `\(y_true, y_pred\)` "
+        r"or a Switch. Received: loss=<class '.*MeanSquaredError'> \(a class\). "
+        r"Pass an instance: `MeanSquaredError\(\)`",
+    ),
+    "a metric class": (
+        lambda: {"hypermodel": two_terms(metrics=["mae", keras.metrics.MeanAbsoluteError])},
+        tw.ConfigurationTypeError,
+        r"Argument `metrics\[1\]` must be a metric name, a `keras.metrics.Metric` instance or a callable "
+        r"`\(y_true, y_pred\)`. Received: metrics\[1\]=<class '.*MeanAbsoluteError'> \(a class\). "
+        r"Pass an instance: `MeanAbsoluteError\(\)`",
+    ),
+    "a metric of another type": (
+        lambda: {"hypermodel": two_terms(metrics=[3])},
+        tw.ConfigurationTypeError,
+        r"Argument `metrics\[0\]` must be a metric name, .* Received: metrics\[0\]=3 \(of type int\)",
+    ),
+    "a loss class to switch from": (
+        lambda: {"hypermodel": two_terms(switch_before=keras.losses.MeanSquaredError)},
+        tw.ConfigurationTypeError,
+        r"Argument `before` must be a loss name, a `keras.losses.Loss` instance or a callable "
+        r"`\(y_true, y_pred\)`. Received: before=<class '.*MeanSquaredError'> \(a class\)",
+    ),
+    "a distribution strategy of another type": (
+        lambda: {"distribution_strategy": "mirrored"},
+        tw.ConfigurationTypeError,
+        r"Argument `distribution_strategy` must be None or a `tf.distribute.Strategy`. "
+        r"Received: distribution_strategy='mirrored' \(of type str\)",
+    ),
+    "max_trials": (
+        lambda: {"max_trials": 0},
+        tw.ConfigurationError,
+        r"Argument `max_trials` must be an int >= 1. Received: max_trials=0",
+    ),
+    "loss given to the tuner": (
+        lambda: {"loss": "mse"},
+        tw.ConfigurationError,
+        r"Argument `loss` must be left out",
+    ),
+    "weighted total as objective": (
+        lambda: {"objective": "val_loss"},
+        tw.ConfigurationError,
+        r"Argument `objective` must not be the weighted total loss",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_WITH_OVERWRITE))
+def test_a_refused_input_leaves_the_project_untouched_even_with_overwrite(old_project, case):
+    make_arguments, error, match = REFUSED_WITH_OVERWRITE[case]
+    before = contents(old_project)
+    with pytest.raises(error, match=match) as info:
+        arguments = {
+            "hypermodel": TwoSources(),
+            "objective": "val_a_loss",
+            "max_trials": 2,
+            **make_arguments(),
+        }
+        tw.RandomSearch(directory=str(old_project), project_name="p", overwrite=True, **arguments)
+    assert isinstance(info.value, kt.errors.FatalError)
+    assert contents(old_project) == before
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda d: tw.Hyperband(TwoSources(), objective="val_a_loss", factor=1, **d), r"Argument `factor`"),
+        (lambda d: tw.RandomSearch(TwoSources(), objective="val_a_loss", seed="1", **d), r"Argument `seed`"),
+        (
+            lambda d: tw.Hyperband(TwoSources(), objective="val_a_loss", pruner="median", **d),
+            r"Argument `pruner` must be left out with Hyperband",
+        ),
+        (
+            lambda d: tw.BayesianOptimization(
+                TwoSources(),
+                objective="val_a_loss",
+                hyperparameters=hyperparameters(lambda hp: hp.Fixed("ratio/b", 0.0)),
+                **d,
+            ),
+            r"Argument `hyperparameters` must fix or narrow `ratio/b` only inside its declaration",
+        ),
+    ],
+)
+def test_each_strategy_refuses_before_overwrite_deletes(old_project, make, match):
+    before = contents(old_project)
+    with pytest.raises((tw.ConfigurationError, tw.ConfigurationTypeError), match=match):
+        make({"directory": str(old_project), "project_name": "p", "overwrite": True})
+    assert contents(old_project) == before
+
+
+@pytest.mark.parametrize(
+    "fit, match",
+    [
+        (
+            lambda x, y: ((x, {"ya": y["ya"]}), {"validation_data": (x, y)}),
+            r"Argument `y` must hold every target the terms read: \['ya', 'yb'\] \(missing \['yb'\]\)",
+        ),
+        (lambda x, y: ((x, y), {}), r"Argument `validation_data` must be given"),
+        (lambda x, y: ((x, y), {"validation_data": (x, y), "epochs": 0}), r"Argument `epochs` must be"),
+    ],
+)
+def test_refused_search_data_write_nothing_after_overwrite(old_project, data, fit, match):
+    tuner = tw.RandomSearch(
+        TwoSources(),
+        objective="val_a_loss",
+        max_trials=1,
+        directory=str(old_project),
+        project_name="p",
+        overwrite=True,
+    )
+    assert contents(old_project) == {}  # keras-tuner's overwrite: the earlier project is gone
+    args, kwargs = fit(*data)
+    with pytest.raises(tw.ConfigurationError, match=match):
+        tuner.search(*args, verbose=0, **kwargs)
+    assert contents(old_project) == {}
+
+
+@pytest.mark.parametrize(
+    "declare, weight",
+    [(lambda hp: hp.Fixed("ratio/b", 3.0), 3.0), (lambda hp: hp.Choice("ratio/b", [0.5, 2.0]), 0.5)],
+)
+def test_a_valid_overwrite_deletes_the_project_and_starts_over(old_project, declare, weight):
+    tuner = tw.RandomSearch(
+        TwoSources(),
+        objective="val_a_loss",
+        max_trials=2,
+        hyperparameters=hyperparameters(declare),
+        directory=str(old_project),
+        project_name="p",
+        overwrite=True,
+    )
+    assert contents(old_project) == {}
+    assert not tuner.oracle.trials
+    assert tuner.decode(tuner.oracle.get_space()).weights == {"a": 1.0, "b": weight}
+
+
+def test_a_weight_oracle_holding_conditional_loss_weights_is_taken_as_it_is(tmp_path):
+    hypermodel = TwoSources(strategy=["static", "dwa"])
+    inner = kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=1)
+    oracle = tw.search.oracle.WeightOracle(inner, hypermodel.space)
+    tuner = tw.Tuner(oracle, hypermodel, directory=str(tmp_path), project_name="p", overwrite=True)
+    assert [p.name for p in tuner.oracle.hyperparameters.space] == ["strategy", "ratio/b"]

@@ -46,17 +46,41 @@ def invalid(argument: str, rule: str, value: Any, hint: str = "") -> Configurati
     return ConfigurationError(message)
 
 
-def wrong_type(argument: str, expected: str, value: Any) -> ConfigurationTypeError:
+def wrong_type(argument: str, expected: str, value: Any, hint: str = "") -> ConfigurationTypeError:
     """Build the error for `argument` having the wrong type.
 
     Example:
         >>> str(wrong_type("name", "a str", 3))
         'Argument `name` must be a str. Received: name=3 (of type int)'
     """
-    return ConfigurationTypeError(
+    message = (
         f"Argument `{argument}` must be {expected}. "
         f"Received: {argument}={describe(value)} (of type {type(value).__name__})"
     )
+    if hint:
+        message += f". {hint}"
+    return ConfigurationTypeError(message)
+
+
+def check_instance(argument: str, value: Any, expected: str) -> None:
+    """Refuse a class where an instance is expected.
+
+    A class is callable, so it passes for a loss or metric function until it
+    is called with ``(y_true, y_pred)`` and fails inside training.
+
+    Example:
+        >>> class MeanError: ...
+        >>> try:
+        ...     check_instance("loss", MeanError, "a loss")
+        ... except ConfigurationTypeError as error:
+        ...     print(str(error).split("Received: ")[1])  # doctest: +ELLIPSIS
+        loss=<class '...MeanError'> (a class). Pass an instance: `MeanError()`
+    """
+    if isinstance(value, type):
+        raise ConfigurationTypeError(
+            f"Argument `{argument}` must be {expected}. Received: {argument}={describe(value)} "
+            f"(a class). Pass an instance: `{value.__name__}()`"
+        )
 
 
 def check_name(argument: str, value: Any) -> str:

@@ -158,6 +158,9 @@ def _name(loss: Any) -> str:
 
 
 def _check_loss(argument: str, loss: Any) -> None:
+    v.check_instance(
+        argument, loss, "a loss name, a `keras.losses.Loss` instance or a callable `(y_true, y_pred)`"
+    )
     if isinstance(loss, str):
         try:
             keras.losses.get(loss)

@@ -108,6 +108,8 @@ class Term:
             metrics = (metrics,)
         if not isinstance(metrics, (list, tuple)):
             raise v.wrong_type("metrics", "a list of metrics", metrics)
+        for index, metric in enumerate(metrics):
+            _check_metric(f"metrics[{index}]", metric)
         object.__setattr__(self, "metrics", tuple(metrics))
 
     @property
@@ -212,9 +214,14 @@ def _weight_config(weight: Any) -> Any:
     return encode(weight)
 
 
+LOSS_RULE = "a loss name, a `keras.losses.Loss` instance, a callable `(y_true, y_pred)` or a Switch"
+METRIC_RULE = "a metric name, a `keras.metrics.Metric` instance or a callable `(y_true, y_pred)`"
+
+
 def _check_loss(loss: Any) -> None:
     if isinstance(loss, switch_module.Switch):
         return
+    v.check_instance("loss", loss, LOSS_RULE)
     if isinstance(loss, str):
         try:
             keras.losses.get(loss)
@@ -228,7 +235,13 @@ def _check_loss(loss: Any) -> None:
         return
     if isinstance(loss, keras.losses.Loss) or callable(loss):
         return
-    raise v.wrong_type("loss", "a loss name, a `keras.losses.Loss`, a callable or a Switch", loss)
+    raise v.wrong_type("loss", LOSS_RULE, loss)
+
+
+def _check_metric(argument: str, metric: Any) -> None:
+    v.check_instance(argument, metric, METRIC_RULE)
+    if not (isinstance(metric, (str, keras.metrics.Metric)) or callable(metric)):
+        raise v.wrong_type(argument, METRIC_RULE, metric)
 
 
 def as_terms(declared: Any) -> list[Term]:

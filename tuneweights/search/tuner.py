@@ -11,6 +11,7 @@ import keras
 import keras_tuner as kt
 from keras_tuner.src import backend as kt_backend
 from keras_tuner.src import utils as kt_utils
+from keras_tuner.src.engine import hyperparameters as kt_hp
 from keras_tuner.src.engine import tuner_utils
 from keras_tuner.src.engine.stateful import Stateful
 from keras_tuner.src.engine.tuner import maybe_distribute
@@ -26,6 +27,7 @@ from tuneweights.search import pareto, resume
 from tuneweights.search import progress as _progress
 from tuneweights.search.callbacks import DivergedError, EpochReporter, configure_tensorboard
 from tuneweights.search.oracle import WeightOracle
+from tuneweights.space import WeightSpace
 from tuneweights.terms import Term
 from tuneweights.training import FitArguments, WeightedModel
 from tuneweights.training.fit_arguments import targets_of
@@ -68,8 +70,10 @@ class Tuner(kt.Tuner):
             `project_name`, `overwrite`, `executions_per_trial`, ...).
 
     Raises:
-        ConfigurationError: before anything is written, when the hypermodel,
-            the objective or an argument cannot work.
+        ConfigurationError: before anything is written or deleted (also
+            with ``overwrite=True``), when the hypermodel, the objective,
+            `hyperparameters` or another argument cannot work.
+        ConfigurationTypeError: likewise, for an argument of the wrong type.
     """
 
     def __init__(
@@ -114,12 +118,19 @@ class Tuner(kt.Tuner):
                 )
             self.terms = []
         chosen = oracle.hyperparameters.copy()  # what the user fixed or narrowed (`hyperparameters=`)
+        if self._weighted is not None:
+            _check_chosen_weights(chosen, self._weighted.space)
+        _check_distribution_strategy(kwargs.get("distribution_strategy"))
         if isinstance(oracle, WeightOracle):
             if pruner is not None:
                 raise v.invalid("pruner", "be given to the WeightOracle, which is already built", pruner)
         else:
             space = None if self._weighted is None else self._weighted.space
             oracle = WeightOracle(oracle, space, pruner=pruner, max_restarts=max_restarts)
+        if declared is not None:
+            # keras-tuner deletes the project with `overwrite=True` before it
+            # builds the space: everything that can refuse that space is checked first.
+            _check_declarations(declared, chosen, _fresh_space(oracle, chosen, declared))
         self._reporters: dict[str, list[EpochReporter]] = {}
         self._divergences: dict[str, str] = {}
         self._resumed: set[str] = set()
@@ -128,7 +139,7 @@ class Tuner(kt.Tuner):
         super().__init__(
             oracle=oracle, hypermodel=hypermodel, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
         )
-        if declared is not None and not self._is_worker():
+        if declared is not None and not kwargs.get("overwrite", False) and not self._is_worker():
             _check_unchanged(declared, chosen, self.oracle.hyperparameters, self.project_dir)
 
     # -- search -----------------------------------------------------------
@@ -515,6 +526,147 @@ def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> tuple[list
     return terms, hp
 
 
+def _check_chosen_weights(chosen: kt.HyperParameters, space: WeightSpace) -> None:
+    """Refuse a loss-weight hyperparameter that `hyperparameters=` fixes or narrows outside its declaration.
+
+    keras-tuner lets the tuner's `hyperparameters` argument fix or narrow a
+    hyperparameter; for one the weight space declares, that works only
+    where the declaration does not depend on another hyperparameter (a
+    `StrategySearch` or a searched schedule's family would declare a second
+    one beside it) and within its declared range or choices.
+
+    Raises:
+        ConfigurationError: such a hyperparameter is conditional, or the
+            given one is not inside its declaration.
+    """
+    owned = kt.HyperParameters()
+    space.declare(owned)
+    declarations = {p.name: p for p in owned.space}
+    for given in chosen.space:
+        own = declarations.get(given.name)
+        if own is None or given.get_config() == own.get_config():
+            continue  # not a loss weight, or declared as the space declares it (a `WeightOracle`'s own)
+        if own.conditions or given.conditions:
+            rule = (
+                f"not fix or narrow `{given.name}`, a loss-weight hyperparameter active only for some "
+                "values of another one"
+            )
+        elif not _narrows(given, own):
+            rule = f"fix or narrow `{given.name}` only inside its declaration {_describe_hp(own)}"
+        else:
+            continue
+        raise v.invalid(
+            "hyperparameters",
+            rule,
+            {given.name: _describe_hp(given)},
+            hint="To fix or narrow a loss weight, give its `Term` a number or a narrower `Range`",
+        )
+
+
+class _Shown(str):
+    """Text echoed as it is inside a received value."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _describe_hp(hp: Any) -> _Shown:
+    config = {k: val for k, val in hp.get_config().items() if k not in ("name", "conditions")}
+    return _Shown(f"{type(hp).__name__}({', '.join(f'{k}={val!r}' for k, val in config.items())})")
+
+
+def _allows(own: Any, value: Any) -> bool:
+    """Whether a value is one the declared hyperparameter `own` can take."""
+    if isinstance(own, (kt_hp.Float, kt_hp.Int)):
+        kinds = (int,) if isinstance(own, kt_hp.Int) else (int, float)
+        number = isinstance(value, kinds) and not isinstance(value, bool)
+        return number and own.min_value <= value <= own.max_value
+    if isinstance(own, kt_hp.Choice):
+        return value in own.values
+    if isinstance(own, kt_hp.Fixed):
+        return bool(value == own.value)
+    return False
+
+
+def _narrows(given: Any, own: Any) -> bool:
+    """Whether `given` takes only values that `own` can take."""
+    if isinstance(given, kt_hp.Fixed):
+        return _allows(own, given.value)
+    if isinstance(given, kt_hp.Choice):
+        return all(_allows(own, value) for value in given.values)
+    if isinstance(given, (kt_hp.Float, kt_hp.Int)):
+        return (
+            _allows(own, given.min_value)
+            and _allows(own, given.max_value)
+            and (isinstance(own, kt_hp.Float) or isinstance(given, kt_hp.Int))
+        )
+    return False
+
+
+def _check_distribution_strategy(strategy: Any) -> None:
+    # keras-tuner reads `strategy.extended` after the project was deleted.
+    if strategy is not None and not hasattr(strategy, "extended"):
+        raise v.wrong_type("distribution_strategy", "None or a `tf.distribute.Strategy`", strategy)
+
+
+def _fresh_space(
+    oracle: kt.Oracle, chosen: kt.HyperParameters, declared: kt.HyperParameters
+) -> kt.HyperParameters:
+    """The space a new project starts with: the oracle's, and what `build` declares.
+
+    Raises:
+        ConfigurationError: `allow_new_entries=False` while `build` declares
+            a hyperparameter that `hyperparameters=` does not (keras-tuner's
+            own refusal comes after `overwrite=True` deleted the project).
+    """
+    fresh = oracle.hyperparameters.copy()
+    new = [p for p in declared.space if not fresh._exists(p.name, p.conditions)]
+    if new and not oracle.allow_new_entries:
+        raise v.invalid(
+            "hyperparameters",
+            "declare every hyperparameter `build(hp)` declares when `allow_new_entries=False`; "
+            f"missing: {[p.name for p in new]}",
+            [p.name for p in chosen.space],
+        )
+    if oracle.tune_new_entries:
+        fresh.merge(new)
+    return fresh
+
+
+def _check_declarations(
+    declared: kt.HyperParameters, chosen: kt.HyperParameters, fresh: kt.HyperParameters
+) -> None:
+    """Refuse `hyperparameters=` where it disagrees with `build` so that a new project would be refused too.
+
+    Raises:
+        ConfigurationError: a hyperparameter given to `hyperparameters=`
+            is declared by `build` under other conditions, so that the
+            space would hold two definitions of one name.
+    """
+    changed = _differences(declared, chosen, fresh)
+    if changed:
+        name, (built, config) = next(iter(changed.items()))
+        raise v.invalid(
+            "hyperparameters",
+            f"fix or narrow `{name}` under the conditions `build(hp)` declares it with: {built}",
+            {name: config},
+        )
+
+
+def _differences(
+    declared: kt.HyperParameters, chosen: kt.HyperParameters, saved: kt.HyperParameters
+) -> dict[str, tuple[Any, Any]]:
+    """``{name: (saved, declared)}`` for each hyperparameter that `saved` defines otherwise."""
+    expected = {p.name: p.get_config() for p in declared.space}
+    expected.update({p.name: p.get_config() for p in chosen.space})
+    before = {p.name: p.get_config() for p in saved.space}
+    return {
+        name: (before[name], config)
+        for name, config in expected.items()
+        if name in before and before[name] != config
+    }
+
+
 def _check_unchanged(
     declared: kt.HyperParameters, chosen: kt.HyperParameters, saved: kt.HyperParameters, project_dir: str
 ) -> None:
@@ -533,17 +685,13 @@ def _check_unchanged(
         saved: The oracle's space (the project's, once reloaded).
         project_dir: For the message.
     """
-    expected = {p.name: p.get_config() for p in declared.space}
-    expected.update({p.name: p.get_config() for p in chosen.space})
-    before = {p.name: p.get_config() for p in saved.space}
-    for name, config in expected.items():
-        if name in before and before[name] != config:
-            raise v.ConfigurationError(
-                f"The hyperparameter `{name}` is declared differently from the project in "
-                f"{project_dir}.\nSaved:    {before[name]}\nDeclared: {config}\nRestore the "
-                "original declaration (and `hyperparameters=`) to resume, or start a new search with "
-                "another `project_name` or `overwrite=True`."
-            )
+    for name, (before, config) in _differences(declared, chosen, saved).items():
+        raise v.ConfigurationError(
+            f"The hyperparameter `{name}` is declared differently from the project in "
+            f"{project_dir}.\nSaved:    {before}\nDeclared: {config}\nRestore the "
+            "original declaration (and `hyperparameters=`) to resume, or start a new search with "
+            "another `project_name` or `overwrite=True`."
+        )
 
 
 _ALL_TRIALS = 1_000_000
