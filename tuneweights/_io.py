@@ -10,15 +10,22 @@ A file written this way gets the permissions a plain ``open(path, "w")``
 would give it: an existing file keeps its own, a new one gets ``0o666``
 less the process's umask (`tempfile.mkstemp` alone would make every file
 ``0o600``, unreadable to the group of a shared project directory).
+
+A killed process leaves its temporary file behind; `remove_leftovers` removes
+such files when the project is opened again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
+import re
+import stat
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +36,13 @@ def is_local(path: str) -> bool:
 
 
 TEMPORARY_PREFIX = ".tmp-"
+
+# What `tempfile.mkstemp(prefix=TEMPORARY_PREFIX, suffix=...)` names a file: 8 characters from
+# its alphabet, then the suffix (".json", ".npz", ".weights.h5").
+_TEMPORARY_NAME = re.compile(re.escape(TEMPORARY_PREFIX) + r"[a-z0-9_]{8}(\.[A-Za-z0-9]+)*")
+
+LEFTOVER_AGE = 600.0
+"""Seconds a temporary file must have gone unmodified before `remove_leftovers` takes it."""
 
 _STATUS = "/proc/self/status"
 _umask_lock = threading.Lock()
@@ -76,7 +90,7 @@ def replace_atomically(path: str, write: Callable[[str], None], suffix: str = ""
     """Call ``write(temporary_path)``, sync the result, then rename it to `path`.
 
     The temporary file is named ``.tmp-<8 characters><suffix>`` in the
-    directory of `path`. Before
+    directory of `path` (`remove_leftovers` relies on the pattern). Before
     the rename it gets the permissions of the file it replaces, or, for a
     new file, ``0o666`` less the process's umask: what a plain
     ``open(path, "w")`` would give.
@@ -112,3 +126,56 @@ def write_json_atomic(path: str, obj: Any) -> None:
             json.dump(obj, f, indent=1, sort_keys=True)
 
     replace_atomically(path, write, suffix=".json")
+
+
+def remove_leftovers(directory: str, min_age: float = LEFTOVER_AGE) -> list[str]:
+    """Remove the temporary files that interrupted writes left in a project directory.
+
+    A process killed inside `replace_atomically` leaves its temporary file
+    behind. This removes those in `directory` and in its ``trial_*``
+    directories, and nothing else: only regular files named as
+    `replace_atomically` names them (``.tmp-`` and 8 characters, then a
+    suffix).
+
+    Only files not modified for `min_age` seconds are taken. Another process
+    may be writing one right now: a worker of a distributed search sharing
+    the directory, or the search itself while a second tuner opens its
+    project to read the results. A file being written is modified as it is
+    written and renamed within moments of its last write, so ten minutes
+    (`LEFTOVER_AGE`) leaves a wide margin, also for clocks that differ
+    between the machines sharing a network file system. A file left by a
+    crash just before the reopening is taken at a later one.
+
+    Args:
+        directory: The project directory.
+        min_age: Seconds since its last modification from which a
+            temporary file is removed.
+
+    Returns:
+        The paths removed.
+
+    Example:
+        >>> import tempfile
+        >>> project = tempfile.mkdtemp()
+        >>> os.makedirs(os.path.join(project, "trial_0"))
+        >>> for name in ("trial_0/.tmp-ab12cd_9.weights.h5", ".tmp-mine.txt", "oracle.json"):
+        ...     open(os.path.join(project, name), "w").close()
+        >>> [os.path.relpath(p, project) for p in remove_leftovers(project, min_age=0)]
+        ['trial_0/.tmp-ab12cd_9.weights.h5']
+        >>> sorted(os.listdir(project))
+        ['.tmp-mine.txt', 'oracle.json', 'trial_0']
+    """
+    removed = []
+    latest = time.time() - min_age
+    for folder in [directory, *sorted(glob.glob(os.path.join(glob.escape(directory), "trial_*")))]:
+        with contextlib.suppress(OSError):  # not a directory, or gone
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if not _TEMPORARY_NAME.fullmatch(entry.name):
+                        continue
+                    with contextlib.suppress(OSError):  # gone meanwhile: renamed, or another cleaner
+                        info = entry.stat(follow_symlinks=False)
+                        if stat.S_ISREG(info.st_mode) and info.st_mtime <= latest:
+                            os.unlink(entry.path)
+                            removed.append(entry.path)
+    return removed
