@@ -26,7 +26,9 @@ changes only what it must:
 * its own state (the weight space, the objective, the pruned and diverged
   trials) is saved beside
   keras-tuner's files as ``tuneweights.json`` and the space is checked when a
-  project is reloaded.
+  project is reloaded;
+* reloading a project removes the temporary files that interrupted writes
+  left in it.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from keras_tuner.src.engine import trial as trial_module
 
 from tuneweights import _validation as v
 from tuneweights import pruners
-from tuneweights._io import is_local, write_json_atomic
+from tuneweights._io import is_local, remove_leftovers, write_json_atomic
 from tuneweights.search import resume
 from tuneweights.space import WeightSpace, differences, saved_form
 
@@ -372,6 +374,16 @@ class WeightOracle(kt.Oracle):
         self._save_own_state()
 
     def reload(self) -> None:
+        """Reload the project: this wrapper's state, the wrapped oracle's, then reconcile them.
+
+        Temporary files left by interrupted writes are removed first
+        (`tuneweights._io.remove_leftovers`: those unmodified for ten
+        minutes). keras-tuner reloads the oracle only in a search's single
+        process or in the chief of a distributed one, never in a worker, so
+        this is the one place that cleans a project.
+        """
+        if is_local(self.wrapped._project_dir):
+            remove_leftovers(self.wrapped._project_dir)
         path = self._state_path()
         if os.path.exists(path):
             with open(path) as f:
