@@ -26,7 +26,7 @@ from tuneweights.loss_config import LossConfig
 from tuneweights.names import WEIGHTED_TOTALS
 from tuneweights.schedules import Schedule
 from tuneweights.search import objectives as _objectives
-from tuneweights.search import pareto, resume
+from tuneweights.search import pareto, resume, seeding
 from tuneweights.search import progress as _progress
 from tuneweights.search.callbacks import DivergedError, EpochReporter, configure_tensorboard
 from tuneweights.search.oracle import WeightOracle
@@ -69,6 +69,13 @@ class Tuner(kt.Tuner):
         max_restarts: How many times a trial is taken up again after the
             process running it stopped (it continues from its last completed
             epoch); beyond that it is marked FAILED and the search moves on.
+        same_initial_weights: Start every trial from the same random state
+            (seeded from the oracle's ``seed``; a different one per
+            execution with ``executions_per_trial``), so that trials of one
+            architecture share their initial weights and data order and
+            differ only by their hyperparameters. Default: on for a
+            `WeightedHyperModel`, off for other hypermodels (as
+            keras-tuner). See `tuneweights.search.seeding`.
         **kwargs: keras-tuner's `Tuner` arguments (`directory`,
             `project_name`, `overwrite`, `executions_per_trial`, ...).
 
@@ -88,6 +95,7 @@ class Tuner(kt.Tuner):
         metrics: Any = None,
         pruner: Any = None,
         max_restarts: int = 3,
+        same_initial_weights: bool | None = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(oracle, kt.Oracle):
@@ -101,6 +109,9 @@ class Tuner(kt.Tuner):
         v.check_int("executions_per_trial", executions, 1)
         self._optimizer = optimizer
         self._weighted = hypermodel if isinstance(hypermodel, WeightedHyperModel) else None
+        if same_initial_weights is None:
+            same_initial_weights = self._weighted is not None
+        self.same_initial_weights = seeding.check(same_initial_weights)
         declared: kt.HyperParameters | None = None
         if self._weighted is not None:
             for argument, value in (("loss", loss), ("metrics", metrics)):
@@ -311,6 +322,8 @@ class Tuner(kt.Tuner):
                 if not self._custom_fit():
                     run_kwargs["verbose"] = 0  # the progress line stands for Keras's output
             run_kwargs["callbacks"] = callbacks
+            if self.same_initial_weights:
+                seeding.start(seeding.base_seed(self.oracle), execution)
             results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
             if reporter.stop_requested:
                 break
