@@ -99,6 +99,7 @@ class Tuner(kt.Tuner):
         v.check_int("executions_per_trial", executions, 1)
         tuner_arguments.check_tuner_kwargs(kwargs)
         tuner_arguments.check_oracle(oracle)
+        tuner_arguments.check_optimizer(optimizer)
         self._optimizer = optimizer
         self._weighted = hypermodel if isinstance(hypermodel, WeightedHyperModel) else None
         self._shapes: ModelShapes | None = None  # the model's, to check the data against

@@ -20,7 +20,13 @@ from keras_tuner.src.engine import hypermodel as kt_hypermodel
 
 from tuneweights import _validation as v
 
-__all__ = ["check_oracle", "check_plain_declarations", "check_tuner_kwargs"]
+__all__ = [
+    "check_optimizer",
+    "check_oracle",
+    "check_oracle_options",
+    "check_plain_declarations",
+    "check_tuner_kwargs",
+]
 
 # What keras-tuner's `Tuner` and `BaseTuner` take besides the oracle, the hypermodel and the
 # arguments `tuneweights.Tuner` names itself.
@@ -55,25 +61,71 @@ def check_tuner_kwargs(kwargs: dict[str, Any]) -> None:
         raise v.invalid("project_name", "be a non-empty str or None", project_name)
 
 
+def check_optimizer(optimizer: Any) -> None:
+    """Refuse an optimizer Keras cannot build (else every trial fails when it compiles).
+
+    Raises:
+        ConfigurationError: a name `keras.optimizers.get` does not know.
+        ConfigurationTypeError: neither None, a name nor a
+            `keras.optimizers.Optimizer`.
+    """
+    if optimizer is None or isinstance(optimizer, keras.optimizers.Optimizer):
+        return
+    v.check_instance("optimizer", optimizer, "an optimizer name or a `keras.optimizers.Optimizer` instance")
+    if not isinstance(optimizer, str):
+        raise v.wrong_type(
+            "optimizer", "None, an optimizer name or a `keras.optimizers.Optimizer`", optimizer
+        )
+    try:
+        keras.optimizers.get(optimizer)
+    except ValueError:
+        raise v.invalid(
+            "optimizer",
+            "be an optimizer name known to `keras.optimizers.get` (e.g. 'adam', 'sgd')",
+            optimizer,
+        ) from None
+
+
 def check_oracle(oracle: kt.Oracle) -> None:
-    """Refuse oracle settings that cannot work, whichever tuner built the oracle.
+    """Refuse oracle settings that cannot work, whichever tuner built it (see `check_oracle_options`)."""
+    check_oracle_options(
+        oracle.hyperparameters,
+        oracle.tune_new_entries,
+        oracle.allow_new_entries,
+        oracle.max_retries_per_trial,
+        oracle.max_consecutive_failed_trials,
+    )
+
+
+def check_oracle_options(
+    hyperparameters: Any,
+    tune_new_entries: Any,
+    allow_new_entries: Any,
+    max_retries_per_trial: Any,
+    max_consecutive_failed_trials: Any,
+) -> None:
+    """Refuse the options of keras-tuner's oracles that cannot work.
 
     Raises:
         ConfigurationError: ``max_consecutive_failed_trials < 1``
             (keras-tuner would end the search after its first trial,
-            whatever its outcome), ``max_retries_per_trial < 0``.
+            whatever its outcome), ``max_retries_per_trial < 0``, no
+            `hyperparameters` while new entries are not tuned or not allowed.
         ConfigurationTypeError: `hyperparameters` that is not a
             `keras_tuner.HyperParameters`, `tune_new_entries` or
             `allow_new_entries` that is not a bool.
     """
-    if not isinstance(oracle.hyperparameters, kt.HyperParameters):
-        expected = "None or a `keras_tuner.HyperParameters`"
-        raise v.wrong_type("hyperparameters", expected, oracle.hyperparameters)
-    for name in ("tune_new_entries", "allow_new_entries"):
-        if not isinstance(getattr(oracle, name), bool):
-            raise v.wrong_type(name, "a bool", getattr(oracle, name))
-    v.check_int("max_consecutive_failed_trials", oracle.max_consecutive_failed_trials, 1)
-    v.check_int("max_retries_per_trial", oracle.max_retries_per_trial, 0)
+    if hyperparameters is not None and not isinstance(hyperparameters, kt.HyperParameters):
+        raise v.wrong_type("hyperparameters", "None or a `keras_tuner.HyperParameters`", hyperparameters)
+    for name, value in (("tune_new_entries", tune_new_entries), ("allow_new_entries", allow_new_entries)):
+        if not isinstance(value, bool):
+            raise v.wrong_type(name, "a bool", value)
+        if not value and (hyperparameters is None or not hyperparameters.space):
+            raise v.invalid(
+                "hyperparameters", f"declare the search space when `{name}=False`", hyperparameters
+            )
+    v.check_int("max_consecutive_failed_trials", max_consecutive_failed_trials, 1)
+    v.check_int("max_retries_per_trial", max_retries_per_trial, 0)
 
 
 class _Space:

@@ -133,8 +133,12 @@ class FitArguments:
         check_targets("y", structure, targets)
         validation = self.validation_data
         if isinstance(validation, (tuple, list)):
-            if len(validation) < 2:
-                raise v.invalid("validation_data", "be (x, y) or (x, y, sample_weight)", validation)
+            if len(validation) not in (2, 3):
+                raise v.invalid(
+                    "validation_data",
+                    "be (x, y) or (x, y, sample_weight)",
+                    v.Shown(f"a {type(validation).__name__} of {len(validation)} items"),
+                )
             check_targets("validation_data", _y_structure(validation[1]), targets)
         elif validation is not None:
             check_targets("validation_data", _dataset_targets(validation), targets)
@@ -168,6 +172,12 @@ class FitArguments:
                 "validation_split",
                 "be 0 when `x` is a dataset or a generator (give `validation_data` instead)",
                 split,
+            )
+        if self.get("sample_weight") is not None and _is_streamed(self.x):
+            raise v.invalid(
+                "sample_weight",
+                "be left out when `x` is a dataset or a generator (let it yield (x, y, sample_weight))",
+                v.Shown(type(self.get("sample_weight")).__name__),
             )
         for index, callback in enumerate(self.callbacks):
             if not isinstance(callback, keras.callbacks.Callback):

@@ -200,6 +200,8 @@ def _check_inputs(x: Any, argument: str, inputs: Any) -> None:
         return
     pairs: list[tuple[str, Any, Any]] = []
     if isinstance(inputs, Mapping):
+        if _is_array(x) and len(inputs) > 1:
+            raise v.invalid(argument, f"be a dict with one array per model input {list(inputs)}", _show(x))
         if isinstance(x, Mapping):
             missing = [k for k in inputs if k not in x]
             if missing:
@@ -345,7 +347,12 @@ def _show(value: Any) -> v.Shown:
     if _is_dataset(value):
         return v.Shown(f"{type(value).__name__} of element_spec {value.element_spec}")
     if _is_array(value):
-        return v.Shown(f"{type(value).__name__} of shape {tuple(value.shape)} and dtype {value.dtype}")
+        dtype = (
+            value.dtype if isinstance(value.dtype, np.dtype) else getattr(value.dtype, "name", value.dtype)
+        )
+        return v.Shown(f"{type(value).__name__} of shape {tuple(value.shape)} and dtype {dtype}")
+    if isinstance(value, Mapping):
+        return v.Shown("{" + ", ".join(f"{k!r}: {_show(item)}" for k, item in value.items()) + "}")
     if isinstance(value, (list, tuple)):
         inner = ", ".join(str(_show(item)) for item in value)
         return v.Shown(f"({inner})" if isinstance(value, tuple) else f"[{inner}]")
