@@ -26,7 +26,7 @@ from tuneweights.loss_config import LossConfig
 from tuneweights.names import WEIGHTED_TOTALS
 from tuneweights.schedules import Schedule
 from tuneweights.search import objectives as _objectives
-from tuneweights.search import pareto, resume, seeding
+from tuneweights.search import pareto, resume, seeding, tuner_arguments
 from tuneweights.search import progress as _progress
 from tuneweights.search.callbacks import DivergedError, EpochReporter, configure_tensorboard
 from tuneweights.search.oracle import WeightOracle
@@ -34,6 +34,7 @@ from tuneweights.space import WeightSpace
 from tuneweights.terms import Term
 from tuneweights.training import FitArguments, WeightedModel
 from tuneweights.training.fit_arguments import targets_of
+from tuneweights.training.fit_data import ModelShapes, check_data
 
 
 class Tuner(kt.Tuner):
@@ -107,11 +108,15 @@ class Tuner(kt.Tuner):
             )
         executions = kwargs.get("executions_per_trial", 1)
         v.check_int("executions_per_trial", executions, 1)
+        tuner_arguments.check_tuner_kwargs(kwargs)
+        tuner_arguments.check_oracle(oracle)
+        tuner_arguments.check_optimizer(optimizer)
         self._optimizer = optimizer
         self._weighted = hypermodel if isinstance(hypermodel, WeightedHyperModel) else None
         if same_initial_weights is None:
             same_initial_weights = self._weighted is not None
         self.same_initial_weights = seeding.check(same_initial_weights)
+        self._shapes: ModelShapes | None = None  # the model's, to check the data against
         declared: kt.HyperParameters | None = None
         if self._weighted is not None:
             for argument, value in (("loss", loss), ("metrics", metrics)):
@@ -122,7 +127,7 @@ class Tuner(kt.Tuner):
             weighted = self._weighted
             known = None if weighted.has_custom_fit() else weighted.logged_names(validation=True)
             _objectives.check(oracle.objective, weighted.terms, weighted.loss_searched, known)
-            self.terms, declared = _resolve_terms(weighted, optimizer)
+            self.terms, declared, self._shapes = _resolve_terms(weighted, optimizer)
         else:
             if hypermodel is None and type(self).run_trial is Tuner.run_trial:
                 raise v.ConfigurationError(
@@ -131,6 +136,7 @@ class Tuner(kt.Tuner):
                     "without using a `HyperModel` instance."
                 )
             self.terms = []
+            tuner_arguments.check_plain_declarations(hypermodel, oracle)
         chosen = oracle.hyperparameters.copy()  # what the user fixed or narrowed (`hyperparameters=`)
         if self._weighted is not None:
             _check_chosen_weights(chosen, self._weighted.space)
@@ -169,6 +175,7 @@ class Tuner(kt.Tuner):
         if self._weighted is not None and not self._weighted.has_custom_fit():
             arguments = FitArguments.bind(fit_args, fit_kwargs)
             arguments.check(targets_of(self.terms))
+            check_data(arguments, self.terms, self._shapes)
             fit_args, fit_kwargs = (), arguments.kwargs()  # by name from here on
             for name in _objective_names(self.oracle.objective):
                 if name.startswith("val_") and not arguments.has_validation:
@@ -177,6 +184,10 @@ class Tuner(kt.Tuner):
                         f"be given (or `validation_split`) when the objective is `{name}`",
                         None,
                     )
+        elif self._weighted is None and self._passes_fit_arguments():
+            arguments = FitArguments.bind(fit_args, fit_kwargs)
+            arguments.check_numbers()
+            check_data(arguments)
         if not self._is_worker():
             # keras-tuner decides to reload a project from the tuner's own file,
             # which it first writes after a trial: a search killed during its
@@ -328,6 +339,14 @@ class Tuner(kt.Tuner):
             if reporter.stop_requested:
                 break
         return results
+
+    def _passes_fit_arguments(self) -> bool:
+        """Whether `search`'s arguments go to `model.fit` as they are.
+
+        A `run_trial` or a hypermodel's `fit` of the user's takes arguments of its own.
+        """
+        run_trial = getattr(type(self).run_trial, "__module__", "")
+        return run_trial.startswith("tuneweights.") and not self._custom_fit()
 
     def _custom_fit(self) -> bool:
         """Whether the hypermodel's own `fit` trains (what it prints is its own)."""
@@ -550,19 +569,23 @@ def _long_lived_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> tuple[list[Term], kt.HyperParameters]:
+def _resolve_terms(
+    hypermodel: WeightedHyperModel, optimizer: Any
+) -> tuple[list[Term], kt.HyperParameters, ModelShapes]:
     """Build the model once with default hyperparameters to check the terms.
 
     This catches terms on missing outputs and outputs without a term before
-    anything is written or trained. Returns the resolved terms and the
-    hyperparameters the build declared.
+    anything is written or trained. Returns the resolved terms, the
+    hyperparameters the build declared and the model's input and output
+    shapes (against which `search` checks the data).
     """
     hp = kt.HyperParameters()
     hypermodel.declare_hyperparameters(hp)
     model = hypermodel.prepare(hp, hypermodel.build(hp), optimizer=optimizer)
     terms = list(model.terms)
+    shapes = ModelShapes.of(model.base)
     keras.backend.clear_session()
-    return terms, hp
+    return terms, hp, shapes
 
 
 def _check_chosen_weights(chosen: kt.HyperParameters, space: WeightSpace) -> None:
