@@ -1,10 +1,11 @@
 """Damaged project directories: each state file damaged by hand, then `tuneweights check` and a resumed search.
 
-One small project is made per module: RandomSearch over three trials of two
+One small project is made per module (about 10 s): RandomSearch over three trials of two
 epochs, stopped at the end of the third trial's last epoch before it was
 reported (trials 0 and 1 COMPLETED, trial 2 RUNNING with a resume checkpoint
 after epoch 0). Each case copies it, damages one file, runs `check` and then
-the same script with ``overwrite=False``.
+the same script with ``overwrite=False`` (a few seconds each: one kind of
+damage per file in the default tier, the others under ``-m slow``).
 """
 
 from __future__ import annotations
@@ -98,6 +99,11 @@ def delete(path):
 DAMAGE = {"truncated": truncate, "garbage": garbage, "deleted": delete}
 
 
+def kinds(*names, fast):
+    """Kinds of damage as pytest parameters; all but `fast` in the slow tier (each runs a search)."""
+    return [pytest.param(n, marks=[] if n == fast else [pytest.mark.slow]) for n in names]
+
+
 def snapshot(folder):
     """Every file under `folder` with its content's hash."""
     return {
@@ -134,7 +140,7 @@ def assert_only_trial_2_ran(resumed_from):
 
 
 # -- oracle.json ----------------------------------------------------------------------------
-@pytest.mark.parametrize("damage", list(DAMAGE))
+@pytest.mark.parametrize("damage", kinds(*DAMAGE, fast="truncated"))
 def test_a_damaged_oracle_file_is_rebuilt_from_the_trial_files(project, damage):
     before = [trial_state(project, i) for i in range(2)]
     DAMAGE[damage](project / "oracle.json")
@@ -176,7 +182,7 @@ def test_a_damaged_hyperband_oracle_file_is_refused_and_the_directory_left_uncha
 
 
 # -- tuneweights.json --------------------------------------------------------------------------
-@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+@pytest.mark.parametrize("damage", kinds("truncated", "garbage", fast="garbage"))
 def test_a_damaged_tuneweights_file_is_rebuilt_from_the_tuner(project, damage):
     DAMAGE[damage](project / "tuneweights.json")
     result = run_check(project)
@@ -207,7 +213,7 @@ def test_a_damaged_tuneweights_file_without_an_oracle_file_is_refused(project):
 
 
 # -- tuner0.json -------------------------------------------------------------------------------
-@pytest.mark.parametrize("damage", list(DAMAGE))
+@pytest.mark.parametrize("damage", kinds(*DAMAGE, fast="deleted"))
 def test_a_damaged_tuner_file_never_starts_the_search_over(project, damage):
     oracle_before = json.loads((project / "oracle.json").read_text())
     DAMAGE[damage](project / "tuner0.json")
@@ -221,7 +227,7 @@ def test_a_damaged_tuner_file_never_starts_the_search_over(project, damage):
 
 
 # -- trial.json ------------------------------------------------------------------------------
-@pytest.mark.parametrize("damage", list(DAMAGE))
+@pytest.mark.parametrize("damage", kinds(*DAMAGE, fast="garbage"))
 def test_an_unreadable_trial_file_is_quarantined_and_its_trial_recorded_failed(project, damage):
     files = sorted(os.listdir(project / "trial_1"))
     DAMAGE[damage](project / "trial_1" / "trial.json")
@@ -261,6 +267,7 @@ def test_a_trial_file_missing_a_key_runs_its_trial_again_from_its_checkpoint(pro
     assert os.path.exists(project / "damaged" / "trial_2-1" / "trial.json")
 
 
+@pytest.mark.slow
 def test_a_trial_file_with_unreadable_records_runs_its_trial_again_from_epoch_0(project):
     path = project / "trial_2" / "trial.json"
     state = json.loads(path.read_text())
@@ -279,10 +286,10 @@ def test_a_trial_file_with_unreadable_records_runs_its_trial_again_from_epoch_0(
     ("name", "damage"),
     [
         ("resume.json", "truncated"),
-        ("resume.json", "garbage"),
-        ("resume.json", "deleted"),
-        ("resume-0.npz", "truncated"),
-        ("resume-0.npz", "garbage"),
+        pytest.param("resume.json", "garbage", marks=pytest.mark.slow),
+        pytest.param("resume.json", "deleted", marks=pytest.mark.slow),
+        pytest.param("resume-0.npz", "truncated", marks=pytest.mark.slow),
+        pytest.param("resume-0.npz", "garbage", marks=pytest.mark.slow),
         ("resume-0.npz", "deleted"),
     ],
 )
@@ -301,7 +308,7 @@ def test_a_damaged_resume_checkpoint_restarts_its_trial_from_epoch_0(project, na
 
 
 # -- the best-epoch checkpoint ----------------------------------------------------------------
-@pytest.mark.parametrize("damage", ["truncated", "deleted"])
+@pytest.mark.parametrize("damage", kinds("truncated", "deleted", fast="deleted"))
 def test_a_damaged_best_epoch_checkpoint_lets_the_search_go_on_and_names_the_file(project, damage):
     DAMAGE[damage](project / "trial_0" / "checkpoint.weights.h5")
     result = run_check(project)

@@ -36,7 +36,7 @@ from tuneweights._io import replace_atomically, write_json_atomic
 from tuneweights._state_files import DamagedStateFile, read_state
 
 POINTER = "resume.json"
-_RESTART = "the trial restarts from epoch 0."
+_RESTART = "The trial restarts from epoch 0 (its per-epoch records are dropped)."
 
 
 def _load(trial_dir: str) -> tuple[int, dict[str, np.ndarray]] | None:
