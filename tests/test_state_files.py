@@ -7,7 +7,8 @@ import json
 import keras_tuner as kt
 import pytest
 
-from tuneweights import ConfigurationError
+import tuneweights as tw
+from tuneweights import ConfigurationError, cli
 from tuneweights._state_files import DamagedStateFile, read_state
 from tuneweights.search import recovery, resume
 
@@ -97,3 +98,12 @@ def test_numbered_trials_that_are_gone_are_found_so_that_no_id_is_given_twice(tm
     assert action.startswith(
         "it has no directory; its hyperparameters cannot be read, so trial 01 is recorded as FAILED"
     )
+
+
+def test_check_refuses_a_folder_that_is_no_project_with_exit_code_2(tmp_path, capsys):
+    assert cli.main(["check", str(tmp_path)]) == 2
+    assert (
+        "Argument `project_dir` must be a search's project directory, holding oracle.json"
+        in capsys.readouterr().err
+    )
+    assert tw.DamagedStateFile is DamagedStateFile
