@@ -18,6 +18,7 @@ from keras_tuner import (
 )
 
 from tuneweights import pruners, schedules, strategies, switches
+from tuneweights._state_files import DamagedStateFile
 from tuneweights._validation import ConfigurationError, ConfigurationTypeError
 from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.loss_config import LossConfig
@@ -76,6 +77,7 @@ __all__ = [
     "DWA",
     "BayesianOptimization",
     "ConfigurationError",
+    "DamagedStateFile",
     "ConfigurationTypeError",
     "EpochReporter",
     "GridSearch",

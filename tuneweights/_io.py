@@ -166,6 +166,20 @@ def remove_leftovers(directory: str, min_age: float = LEFTOVER_AGE) -> list[str]
         ['.tmp-mine.txt', 'oracle.json', 'trial_0']
     """
     removed = []
+    for path in find_leftovers(directory, min_age):
+        with contextlib.suppress(OSError):  # gone meanwhile: renamed, or another cleaner
+            os.unlink(path)
+            removed.append(path)
+    return removed
+
+
+def find_leftovers(directory: str, min_age: float = LEFTOVER_AGE) -> list[str]:
+    """The temporary files `remove_leftovers` would remove, without removing them.
+
+    Regular files named as `replace_atomically` names them, in `directory`
+    and its ``trial_*`` directories, unmodified for `min_age` seconds.
+    """
+    found = []
     latest = time.time() - min_age
     for folder in [directory, *sorted(glob.glob(os.path.join(glob.escape(directory), "trial_*")))]:
         with contextlib.suppress(OSError):  # not a directory, or gone
@@ -173,9 +187,8 @@ def remove_leftovers(directory: str, min_age: float = LEFTOVER_AGE) -> list[str]
                 for entry in entries:
                     if not _TEMPORARY_NAME.fullmatch(entry.name):
                         continue
-                    with contextlib.suppress(OSError):  # gone meanwhile: renamed, or another cleaner
+                    with contextlib.suppress(OSError):  # gone meanwhile
                         info = entry.stat(follow_symlinks=False)
                         if stat.S_ISREG(info.st_mode) and info.st_mtime <= latest:
-                            os.unlink(entry.path)
-                            removed.append(entry.path)
-    return removed
+                            found.append(entry.path)
+    return found

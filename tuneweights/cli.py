@@ -8,6 +8,12 @@ writes the figures, ``trials.csv`` and ``report.html`` (see
 Exit codes: 0 on success; 2 for a wrong argument (a path that is not a project
 directory, an objective that was not recorded); 1 when matplotlib is missing
 (pass ``--no-plots``).
+
+``tuneweights check DIR/PROJECT`` lists each damaged or missing state file of a
+project and what the next ``search(overwrite=False)`` does about it, changing
+nothing (`tuneweights.reporting.check`). Exit codes: 0 when the project is
+clean, 1 when the next search repairs or works around something, 2 when it
+cannot resume (or the path is not a project directory).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any
 import keras_tuner as kt
 
 from tuneweights._validation import ConfigurationError, ConfigurationTypeError
-from tuneweights.reporting import report
+from tuneweights.reporting import check, report
 
 PROG = "tuneweights"
 
@@ -45,6 +51,16 @@ def _parser() -> argparse.ArgumentParser:
         help="the objective to show instead of the search's own; repeat it for several objectives",
     )
     report.add_argument("--top", type=int, default=3, help="best trials whose schedules are drawn (3)")
+    checking = commands.add_parser(
+        "check",
+        help="what is damaged in a project directory and what the next search does about it",
+        description=(
+            "List each damaged or missing state file of a search's project directory and what the next "
+            "`search(overwrite=False)` does about it, changing nothing. Exit code 0: clean; 1: the search "
+            "resumes and repairs something; 2: it cannot resume."
+        ),
+    )
+    checking.add_argument("path", metavar="PATH", help="the search's project directory, DIR/PROJECT")
     return parser
 
 
@@ -82,6 +98,12 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    result = check(args.path)
+    print(result.to_text())
+    return result.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code.
 
@@ -95,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return _report(args)
+        return _check(args) if args.command == "check" else _report(args)
     except (ConfigurationError, ConfigurationTypeError) as error:
         return _fail(args.command, error, 2)
     except ImportError as error:

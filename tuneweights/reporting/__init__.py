@@ -34,6 +34,9 @@ recorded epoch (validation names first, and names that add up others, such
 as ``val_unweighted_loss``, last). Such a sum can be ambiguous; the objective
 given explicitly settles it.
 
+`check` lists what is damaged in a project directory and what the next search
+does about it, without changing anything.
+
 One module per job: `project` reads the files, `objective` settles the
 objective, `rows` builds and tabulates the rows, `output` writes the CSV and
 HTML files, `figures` draws.
@@ -45,6 +48,7 @@ import os
 from typing import Any
 
 from tuneweights import _validation as v
+from tuneweights.reporting.check import CheckResult, check
 from tuneweights.reporting.figures import MISSING_MATPLOTLIB, draw_all, load_figure_class
 from tuneweights.reporting.objective import choose_objective
 from tuneweights.reporting.output import write_csv, write_html
@@ -59,8 +63,10 @@ from tuneweights.reporting.rows import Report, TrialRow, best_row, build_rows, f
 
 __all__ = [
     "MISSING_MATPLOTLIB",
+    "CheckResult",
     "Report",
     "TrialRow",
+    "check",
     "check_project_dir",
     "format_table",
     "rebuild_space",

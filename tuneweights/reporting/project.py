@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,6 +17,7 @@ import keras
 
 from tuneweights import _validation as v
 from tuneweights import switches as switch_module
+from tuneweights._state_files import DamagedStateFile, read_state
 from tuneweights.search.oracle import STATE_FILE
 from tuneweights.space import WeightSpace
 from tuneweights.terms import Term
@@ -91,14 +91,19 @@ def check_project_dir(project_dir: Any) -> str:
     return path
 
 
-def read_json(path: str) -> dict[str, Any] | None:
-    """The JSON object in `path`, or None when it is missing or unreadable."""
+def read_json(path: str, notes: list[str] | None = None) -> dict[str, Any] | None:
+    """The JSON object in `path`, or None when it is missing or damaged.
+
+    The file is read through the project's one loader
+    (`tuneweights._state_files.read_state`); what is wrong with a damaged
+    file goes to `notes`, when given.
+    """
     try:
-        with open(path) as f:
-            data = json.load(f)
-    except (OSError, ValueError):
+        return read_state(path)
+    except DamagedStateFile as error:
+        if notes is not None and os.path.exists(path):
+            notes.append(f"{path}: {error.problem}.")
         return None
-    return data if isinstance(data, dict) else None
 
 
 # -- the trials -------------------------------------------------------------------
@@ -143,10 +148,11 @@ def load_trials(project_dir: str, notes: list[str]) -> list[TrialRecord]:
     trials = []
     for trial_id in _trial_ids(project_dir):
         path = os.path.join(project_dir, f"trial_{trial_id}", TRIAL_FILE)
-        state = read_json(path)
-        if state is None:
+        try:
+            state = read_state(path)
+        except DamagedStateFile as error:
             if os.path.exists(path):
-                notes.append(f"{path} could not be read as JSON: the trial is left out.")
+                notes.append(f"{path}: {error.problem}; the trial is left out (see `tuneweights check`).")
             continue
         try:
             trials.append(_parse_trial(state, os.path.getmtime(path)))
@@ -167,9 +173,10 @@ def durations(
     the start is taken as the last record of the trial started before it:
     exact for one worker up to the time between two trials.
     """
-    oracle = read_json(os.path.join(project_dir, ORACLE_FILE))
-    if oracle is None:
-        notes.append(f"{ORACLE_FILE} could not be read: trial times are not shown.")
+    try:
+        oracle = read_state(os.path.join(project_dir, ORACLE_FILE))
+    except DamagedStateFile as error:
+        notes.append(f"{ORACLE_FILE}: {error.problem}; trial times are not shown.")
         oracle = {}
     starts = (oracle.get("display") or {}).get("trial_start") or {}
     by_id = {t.trial_id: t for t in trials}
@@ -268,18 +275,31 @@ def load_state(project_dir: str, notes: list[str]) -> SavedState:
     Pruned and diverged trials are facts the oracle saves there: a project
     without the file (a plain keras-tuner project) has none.
     """
-    state = read_json(os.path.join(project_dir, STATE_FILE))
-    if state is None:
+    try:
+        state = read_state(os.path.join(project_dir, STATE_FILE))
+    except DamagedStateFile as error:
+        cause = (
+            "a plain keras-tuner project, or one written before it existed"
+            if error.problem == "it is missing"
+            else error.problem
+        )
         notes.append(
-            f"No readable {STATE_FILE} (a plain keras-tuner project, or one written before it "
-            "existed): hyperparameters are shown as recorded, and no trial as pruned or diverged."
+            f"No readable {STATE_FILE} ({cause}): hyperparameters are shown as recorded, and no "
+            "trial as pruned or diverged."
         )
         return SavedState()
-    saved = SavedState(
-        pruned=_epochs(state.get("pruned")),
-        diverged=_epochs(state.get("diverged")),
-        objective=state.get("objective"),
-    )
+    try:
+        saved = SavedState(
+            pruned=_epochs(state.get("pruned")),
+            diverged=_epochs(state.get("diverged")),
+            objective=state.get("objective"),
+        )
+    except (AttributeError, TypeError, ValueError) as error:
+        notes.append(
+            f"{STATE_FILE} does not hold its facts as tuneweights writes them ({error}): no trial is "
+            "shown as pruned or diverged."
+        )
+        saved = SavedState(objective=state.get("objective"))
     if state.get("space") is None:  # a hypermodel without loss terms: hyperparameters as recorded
         return saved
     try:

@@ -28,16 +28,18 @@ changes only what it must:
   keras-tuner's files as ``tuneweights.json`` and the space is checked when a
   project is reloaded;
 * reloading a project removes the temporary files that interrupted writes
-  left in it.
+  left in it, reads every state file through one loader
+  (`tuneweights._state_files`), and repairs what a damaged file lost before
+  any training, or refuses to resume (`tuneweights.search.recovery`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import math
 import os
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,12 +50,13 @@ from keras_tuner.src.engine import trial as trial_module
 from tuneweights import _validation as v
 from tuneweights import pruners
 from tuneweights._io import is_local, remove_leftovers, write_json_atomic
-from tuneweights.search import resume
+from tuneweights._state_files import DamagedStateFile
+from tuneweights.search import recovery, resume
 from tuneweights.space import WeightSpace, differences, saved_form
 
 STATE_FILE = "tuneweights.json"
 STATE_VERSION = 1
-_OWN = frozenset({"wrapped", "space", "pruner", "pruned", "diverged", "starts", "max_restarts"})
+_OWN = frozenset({"wrapped", "space", "pruner", "pruned", "diverged", "starts", "max_restarts", "repairs"})
 #: The metric an epoch's report carries when the training loss became nan or inf (its value: 1).
 #: The oracle records the fact and keeps the metric out of the trial's records.
 DIVERGED_METRIC = "tuneweights/diverged"
@@ -370,6 +373,10 @@ class WeightOracle(kt.Oracle):
         write_json_atomic(self._state_path(), self.get_state())
 
     def save(self) -> None:
+        repairs = getattr(self, "repairs", None)
+        if repairs is not None:  # what `reload` decided, written when the search starts
+            for trial_id in repairs.apply(self.wrapped._project_dir):
+                self.wrapped._save_trial(self.wrapped.trials[trial_id])
         self.wrapped.save()
         self._save_own_state()
 
@@ -381,15 +388,59 @@ class WeightOracle(kt.Oracle):
         minutes). keras-tuner reloads the oracle only in a search's single
         process or in the chief of a distributed one, never in a worker, so
         this is the one place that cleans a project.
+
+        Every state file is read through `tuneweights._state_files`; what a
+        damaged one lost is rebuilt from the others in memory, as
+        `tuneweights.search.recovery` describes, and written when the search
+        starts (`save`), each problem announced by a warning. A project that
+        cannot resume raises `DamagedStateFile` before anything is changed.
+
+        Raises:
+            DamagedStateFile: the project cannot resume (``oracle.json`` of a
+                Hyperband search, or both ``oracle.json`` and
+                ``tuneweights.json``, damaged).
+            ConfigurationError: the saved weight space differs from this
+                oracle's.
         """
-        if is_local(self.wrapped._project_dir):
-            remove_leftovers(self.wrapped._project_dir)
-        path = self._state_path()
-        if os.path.exists(path):
-            with open(path) as f:
-                self.set_state(json.load(f))
-        self.wrapped.reload()
+        inner = self.wrapped
+        project = inner._project_dir
+        if not is_local(project):
+            inner.reload()
+            self._reconcile()
+            return
+        remove_leftovers(project)
+        found = recovery.survey(project)
+        problems = recovery.findings(found, hyperband=isinstance(inner, kt.oracles.HyperbandOracle))
+        for problem in problems:
+            if problem.blocking:
+                raise problem.error()
+        if found.own is not None:
+            self.set_state(found.own)
+        repairs = recovery.Repairs(own_rebuilt=found.own_error is not None and found.started)
+        inner.trials.update(found.trials)
+        for trial_id, damaged in found.damaged.items():
+            destination = recovery.quarantine_path(project, trial_id)
+            repairs.moves[trial_id] = (damaged, destination)
+            inner.trials[trial_id] = damaged.rebuilt(destination)
+        if found.oracle is not None:
+            try:
+                inner.set_state(found.oracle)
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                raise DamagedStateFile(
+                    inner._get_oracle_fname(),
+                    f"it is not an oracle state as keras-tuner writes it ({error!r})",
+                ) from None
+            # as keras-tuner's `Oracle.reload`: the trials that were running are run again
+            inner._retry_queue.extend(trial.trial_id for trial in inner.ongoing_trials.values())
+            inner.ongoing_trials = {}
+        else:
+            repairs.oracle_rebuilt = found.started
+            for trial_id in recovery.trial_order(inner.trials):
+                inner.hyperparameters.merge(inner.trials[trial_id].hyperparameters.space)
         self._reconcile()
+        object.__setattr__(self, "repairs", repairs)
+        for problem in problems:
+            warnings.warn(f"{problem.path}: {problem.problem}; {problem.action}.", UserWarning, stacklevel=2)
 
     def _reconcile(self) -> None:
         """Make ``oracle.json`` agree with the trial files after a crash between two writes.
@@ -401,7 +452,8 @@ class WeightOracle(kt.Oracle):
         """
         inner = self.wrapped
         queued = set(inner._retry_queue)
-        for trial_id, trial in inner.trials.items():
+        for trial_id in recovery.trial_order(inner.trials):
+            trial = inner.trials[trial_id]
             if trial.status in (trial_module.TrialStatus.COMPLETED, trial_module.TrialStatus.FAILED):
                 inner._retry_queue = [t for t in inner._retry_queue if t != trial_id]
                 if trial_id not in inner.end_order:

@@ -14,13 +14,18 @@ When the trial is handed out again, the oracle keeps its per-epoch metrics up
 to epoch ``k`` and drops later ones (they were reported by the interrupted run
 after its last checkpoint), and the tuner restores the state and runs
 ``fit(..., initial_epoch=k + 1)``: every epoch is recorded exactly once.
+
+A damaged checkpoint (``resume.json`` truncated or not as written, the array
+file it names missing or unreadable) counts as none: the oracle drops all the
+trial's per-epoch metrics and the trial restarts from epoch 0, which loses
+nothing that the damaged file could have given back.
 """
 
 from __future__ import annotations
 
 import glob
-import json
 import os
+import zipfile
 from typing import Any
 
 import keras
@@ -28,17 +33,71 @@ import numpy as np
 from keras_tuner.src.engine import metrics_tracking
 
 from tuneweights._io import replace_atomically, write_json_atomic
+from tuneweights._state_files import DamagedStateFile, read_state
 
 POINTER = "resume.json"
+_RESTART = "The trial restarts from epoch 0 (its per-epoch records are dropped)."
 
 
-def last_epoch(trial_dir: str) -> int | None:
-    """The last epoch checkpointed in `trial_dir`, or None."""
+def _load(trial_dir: str) -> tuple[int, dict[str, np.ndarray]] | None:
+    """The checkpoint's epoch and arrays, None without one.
+
+    Raises:
+        DamagedStateFile: ``resume.json`` or the array file it names is
+            missing, truncated or not as written.
+    """
     path = os.path.join(trial_dir, POINTER)
     if not os.path.exists(path):
         return None
-    with open(path) as f:
-        return int(json.load(f)["epoch"])
+    pointer = read_state(path, {"epoch": int, "file": str}, hint=_RESTART)
+    arrays_path = os.path.join(trial_dir, os.path.basename(pointer["file"]))
+    if os.path.exists(arrays_path) and not zipfile.is_zipfile(arrays_path):
+        raise DamagedStateFile(
+            arrays_path,
+            "it is not an .npz array file (not a zip archive: truncated or overwritten)",
+            _RESTART,
+        )
+    try:
+        with np.load(arrays_path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}  # reads (and checks) every array
+    except FileNotFoundError:
+        raise DamagedStateFile(arrays_path, f"it is missing, though {path} names it", _RESTART) from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+        raise DamagedStateFile(arrays_path, f"it is not a readable array file ({error})", _RESTART) from None
+    if "w0" not in arrays:
+        raise DamagedStateFile(arrays_path, "it holds no model weights (`w0`, ...)", _RESTART)
+    return pointer["epoch"], arrays
+
+
+def damage(trial_dir: str, last_recorded: int | None = None) -> DamagedStateFile | None:
+    """What is wrong with a trial's resume checkpoint, None when it is usable or rightly absent.
+
+    Args:
+        trial_dir: The trial's directory.
+        last_recorded: The last epoch the trial reported. Without a
+            checkpoint, a trial that reported a second epoch lost the
+            checkpoint of its first one.
+    """
+    try:
+        loaded = _load(trial_dir)
+    except DamagedStateFile as error:
+        return error
+    if loaded is None and last_recorded is not None and last_recorded >= 1:
+        return DamagedStateFile(
+            os.path.join(trial_dir, POINTER),
+            f"it is missing, though the trial recorded epochs up to {last_recorded}",
+            _RESTART,
+        )
+    return None
+
+
+def last_epoch(trial_dir: str) -> int | None:
+    """The last epoch checkpointed in `trial_dir`, or None (also when the checkpoint is damaged)."""
+    try:
+        loaded = _load(trial_dir)
+    except DamagedStateFile:
+        return None
+    return None if loaded is None else loaded[0]
 
 
 def save(trial_dir: str, model: keras.Model, epoch: int) -> None:
@@ -63,19 +122,35 @@ def save(trial_dir: str, model: keras.Model, epoch: int) -> None:
 
 
 def restore(trial_dir: str, model: keras.Model) -> int | None:
-    """Load the last checkpoint into `model`; returns its epoch, or None if there is none."""
-    path = os.path.join(trial_dir, POINTER)
-    if not os.path.exists(path):
+    """Load the last checkpoint into `model`; returns its epoch, or None if there is none.
+
+    A damaged checkpoint counts as none, as in `last_epoch`, which the oracle
+    read when it handed the trial out.
+
+    Raises:
+        DamagedStateFile: the checkpoint's arrays do not fit the model (a
+            checkpoint of another model).
+    """
+    try:
+        loaded = _load(trial_dir)
+    except DamagedStateFile:
         return None
-    with open(path) as f:
-        pointer = json.load(f)
-    with np.load(os.path.join(trial_dir, pointer["file"])) as data:
-        weights = [data[f"w{i}"] for i in range(_count(data.files, "w"))]
-        saved = {
-            prefix: [data[f"{prefix}{i}"] for i in range(_count(data.files, prefix))]
-            for prefix in _prefixes(data.files)
-        }
-    model.set_weights(weights)
+    if loaded is None:
+        return None
+    epoch, data = loaded
+    files = list(data)
+    weights = [data[f"w{i}"] for i in range(_count(files, "w"))]
+    saved = {
+        prefix: [data[f"{prefix}{i}"] for i in range(_count(files, prefix))] for prefix in _prefixes(files)
+    }
+    try:
+        model.set_weights(weights)
+    except ValueError as error:
+        raise DamagedStateFile(
+            os.path.join(trial_dir, POINTER),
+            f"its arrays do not fit the trial's model ({error})",
+            "Remove the trial's resume files to restart it from epoch 0.",
+        ) from None
     for prefix, optimizer in _optimizers(model):
         values = saved.get(prefix)
         if values:
@@ -83,7 +158,7 @@ def restore(trial_dir: str, model: keras.Model) -> int | None:
                 optimizer.build(model.trainable_variables)
             for var, value in zip(optimizer.variables, values, strict=True):
                 var.assign(value)
-    return int(pointer["epoch"])
+    return epoch
 
 
 def _optimizers(model: keras.Model) -> list[tuple[str, Any]]:

@@ -21,12 +21,13 @@ from keras_tuner.src.engine.tuner import maybe_distribute
 
 from tuneweights import _validation as v
 from tuneweights._io import is_local, replace_atomically, write_json_atomic
+from tuneweights._state_files import DamagedStateFile, read_state
 from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.loss_config import LossConfig
 from tuneweights.names import WEIGHTED_TOTALS
 from tuneweights.schedules import Schedule
 from tuneweights.search import objectives as _objectives
-from tuneweights.search import pareto, resume, seeding, tuner_arguments
+from tuneweights.search import pareto, recovery, resume, seeding, tuner_arguments
 from tuneweights.search import progress as _progress
 from tuneweights.search.callbacks import DivergedError, EpochReporter, configure_tensorboard
 from tuneweights.search.oracle import WeightOracle
@@ -292,6 +293,48 @@ class Tuner(kt.Tuner):
                 callback._saved_once = True
                 callback.best_value = recorded.metrics.get_best_value(name)
 
+    def reload(self) -> None:
+        """Reload the oracle (`WeightOracle.reload`) and the tuner's own file.
+
+        The tuner keeps no search state in its file (keras-tuner's
+        ``tuner0.json``, ``{}``): a damaged one is rewritten by the next
+        `save`, with a warning.
+        """
+        if not self._is_worker():
+            self.oracle.reload()
+        fname = self._get_tuner_fname()
+        if not is_local(fname):
+            return Stateful.reload(self, fname)
+        try:
+            state = read_state(fname)
+        except DamagedStateFile as error:
+            warnings.warn(
+                f"{fname}: {error.problem}; rewritten when the search starts (the tuner keeps no search "
+                "state in it).",
+                UserWarning,
+                stacklevel=2,
+            )
+            state = self.get_state()
+        self.set_state(state)
+        repairs = getattr(self.oracle, "repairs", None)
+        if repairs is not None and repairs.oracle_rebuilt:
+            super()._populate_initial_space()  # the space `build(hp)` declares, beside the trials' own
+
+    def _populate_initial_space(self) -> None:
+        # keras-tuner reloads a project only when it finds the tuner's file: without it (deleted), a
+        # project holding trials would start over and its oracle.json be overwritten.
+        project = self.project_dir
+        if is_local(project) and not self._is_worker() and recovery.survey(project, self.tuner_id).started:
+            warnings.warn(
+                f"{self._get_tuner_fname()}: it is missing; the project in {project} is reloaded and the "
+                "file rewritten when the search starts (the tuner keeps no search state in it).",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.reload()
+            return
+        super()._populate_initial_space()
+
     def save(self) -> None:
         """Save the oracle and the tuner's own state, each file atomically."""
         if not self._is_worker():
@@ -420,10 +463,15 @@ class Tuner(kt.Tuner):
     # -- results ------------------------------------------------------------
     def load_model(self, trial: Any) -> keras.Model:
         """The model `build(hp)` returned for `trial`, with its best epoch's weights."""
+        path = self._get_checkpoint_fname(trial.trial_id)
+        _check_checkpoint(path, trial.trial_id)
         if self._weighted is None:
-            return super().load_model(trial)
+            try:
+                return super().load_model(trial)
+            except OSError as error:
+                raise _unreadable_checkpoint(path, trial.trial_id, error) from None
         model = self._try_build(trial.hyperparameters)
-        load_checkpoint(model, self._get_checkpoint_fname(trial.trial_id))
+        load_checkpoint(model, path, trial_id=trial.trial_id)
         return model.base
 
     def _best_completed(self, num_trials: int) -> list[Any]:
@@ -813,7 +861,28 @@ def _fresh_optimizer(optimizer: Any) -> Any:
     return keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
 
 
-def load_checkpoint(model: keras.Model, path: str, build_config: str | None = None) -> None:
+_CHECKPOINT_HINT = (
+    "Its hyperparameters are still recorded (`get_best_hyperparameters` works): train that "
+    "configuration again with `tuner.retrain_best(...)`, or restore the file from a backup."
+)
+
+
+def _check_checkpoint(path: str, trial_id: str) -> None:
+    if is_local(path) and not os.path.exists(path):
+        raise DamagedStateFile(
+            path, f"the best-epoch checkpoint of trial {trial_id} is missing", _CHECKPOINT_HINT
+        )
+
+
+def _unreadable_checkpoint(path: str, trial_id: str, error: Exception) -> DamagedStateFile:
+    return DamagedStateFile(
+        path, f"the best-epoch checkpoint of trial {trial_id} cannot be loaded ({error})", _CHECKPOINT_HINT
+    )
+
+
+def load_checkpoint(
+    model: keras.Model, path: str, build_config: str | None = None, trial_id: str | None = None
+) -> None:
     """Load a trial's best-epoch checkpoint into `model`, its optimizer's state included.
 
     Args:
@@ -821,7 +890,13 @@ def load_checkpoint(model: keras.Model, path: str, build_config: str | None = No
         path: The checkpoint file.
         build_config: keras-tuner's file of the model's build config, used to
             build a model that is not built yet (a subclassed model).
+        trial_id: The trial, for the message of a missing or damaged file.
+
+    Raises:
+        DamagedStateFile: the file is missing or cannot be read.
     """
+    trial_id = trial_id or os.path.basename(os.path.dirname(path)).removeprefix("trial_")
+    _check_checkpoint(path, trial_id)
     if not model.built and build_config is not None and os.path.exists(build_config):
         model.build_from_config(kt_utils.load_json(build_config))
     # Build the optimizer first so that its state (Adam's moments) is
@@ -829,7 +904,10 @@ def load_checkpoint(model: keras.Model, path: str, build_config: str | None = No
     optimizer = getattr(model, "optimizer", None)
     if isinstance(optimizer, keras.optimizers.Optimizer) and not optimizer.built and model.built:
         optimizer.build(model.trainable_variables)
-    model.load_weights(path)
+    try:
+        model.load_weights(path)
+    except OSError as error:
+        raise _unreadable_checkpoint(path, trial_id, error) from None
 
 
 def _compiled_loss_weights(model: Any) -> Any:
