@@ -523,7 +523,12 @@ def test_without_heartbeats_a_restarted_chief_gives_a_queued_trial_to_the_worker
 @pytest.mark.parametrize("bad", [0, -1.0, math.inf, math.nan])
 def test_heartbeat_timeout_is_a_positive_number_or_none(tmp_path, bad):
     inner = kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=2)
-    with pytest.raises(tw.ConfigurationError, match=r"Argument `heartbeat_timeout` must be a finite number > 0"):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `heartbeat_timeout` must be a finite number > 0"
+    ):
         WeightOracle(inner, WeightSpace(TERMS), heartbeat_timeout=bad)
-    with pytest.raises(tw.ConfigurationTypeError, match=r"`heartbeat_timeout` must be a number. Received: heartbeat_timeout='5'"):
+    with pytest.raises(
+        tw.ConfigurationTypeError,
+        match=r"`heartbeat_timeout` must be a number. Received: heartbeat_timeout='5'",
+    ):
         WeightOracle(inner, WeightSpace(TERMS), heartbeat_timeout="5")

@@ -27,6 +27,7 @@ from tuneweights.reporting import report
 from tuneweights.schedules import Schedule
 from tuneweights.search import (
     BayesianOptimization,
+    ChiefUnreachableError,
     EpochReporter,
     GridSearch,
     Hyperband,
@@ -75,6 +76,7 @@ __all__ = [
     "GradientStep",
     "DWA",
     "BayesianOptimization",
+    "ChiefUnreachableError",
     "ConfigurationError",
     "ConfigurationTypeError",
     "EpochReporter",
