@@ -532,3 +532,17 @@ def test_heartbeat_timeout_is_a_positive_number_or_none(tmp_path, bad):
         match=r"`heartbeat_timeout` must be a number. Received: heartbeat_timeout='5'",
     ):
         WeightOracle(inner, WeightSpace(TERMS), heartbeat_timeout="5")
+
+
+def test_a_workers_reporter_stops_its_trial_once_another_worker_owns_it(tmp_path):
+    from tuneweights.search.callbacks import EpochReporter, TrialLostError
+
+    oracle, clock = listening(tmp_path, timeout=10.0)
+    first = oracle.create_trial("t0")
+    reporter = EpochReporter(oracle, first.trial_id, oracle.objective, tuner_id="t0")
+    assert reporter.report(0, {"val_a_loss": 2.0}) is False
+    clock.now = 11.0
+    assert oracle.create_trial("t1").trial_id == first.trial_id  # no checkpoint: from epoch 0
+    with pytest.raises(TrialLostError, match=rf"Trial {first.trial_id} was handed to another worker"):
+        reporter.report(1, {"val_a_loss": 1.0})
+    assert reporter.reported == 1 and steps(oracle, first.trial_id) == []
