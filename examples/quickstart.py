@@ -123,8 +123,7 @@ def main() -> None:
         validation_data=(data["val"]["x"], targets(data["val"])),
         epochs=args.epochs,
         batch_size=32,
-        verbose=0,
-        callbacks=[stop],
+        callbacks=[stop],  # verbose=1 (the default): one progress line for the whole search
     )
     statuses = [t.status for t in tuner.oracle.trials.values()]
     if statuses.count("COMPLETED") != len(statuses):

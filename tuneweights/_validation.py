@@ -27,6 +27,13 @@ class ConfigurationTypeError(kt_errors.FatalTypeError):
     """An argument has the wrong type. A `FatalError` and a `TypeError`."""
 
 
+class Shown(str):
+    """Text shown as it is where a received value is echoed (an array as its shape, not its values)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def describe(value: Any) -> str:
     """Short `repr` of a received value for error messages."""
     text = repr(value)
@@ -106,6 +113,16 @@ def check_int(argument: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise invalid(argument, f"be an int >= {minimum}", value)
     return value
+
+
+def check_optional_int(argument: str, value: Any, minimum: int) -> int | None:
+    """None, or an int (not a bool) >= `minimum`.
+
+    Example:
+        >>> check_optional_int("batch_size", None, 1) is None
+        True
+    """
+    return None if value is None else check_int(argument, value, minimum)
 
 
 def check_positive(argument: str, value: Any) -> float:

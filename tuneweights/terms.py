@@ -242,6 +242,16 @@ def _check_metric(argument: str, metric: Any) -> None:
     v.check_instance(argument, metric, METRIC_RULE)
     if not (isinstance(metric, (str, keras.metrics.Metric)) or callable(metric)):
         raise v.wrong_type(argument, METRIC_RULE, metric)
+    if isinstance(metric, str) and metric.lower() not in ("accuracy", "acc"):  # `compile` picks their kind
+        try:
+            keras.metrics.get(metric)
+        except ValueError:
+            raise v.invalid(
+                argument,
+                "be a metric name known to `keras.metrics.get` (e.g. 'mae', 'accuracy', 'auc'), "
+                "a `keras.metrics.Metric` or a callable",
+                metric,
+            ) from None
 
 
 def as_terms(declared: Any) -> list[Term]:

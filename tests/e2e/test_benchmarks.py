@@ -40,3 +40,15 @@ def test_backends_quick_mode_prints_a_table_and_headline():
     table = "\n".join(lines)
     for way in ("plain", "tuneweights", "search"):
         assert re.search(rf"^jax [\d.]+\s+{way}\s+\d", table, re.M), way
+
+
+def test_trial_cost_quick_mode_prints_both_tables_and_a_headline():
+    lines = run_script("benchmarks/trial_cost.py", "--quick", timeout=900)
+    assert re.fullmatch(
+        r"headline: trial=\d+\.\d\dx cheaper than keras-tuner at 2 trials \(goal: 5x\), "
+        r"epoch=\d+\.\d\dx plain model\.fit at 4 epochs \(goal: within 1\.1x\)",
+        lines[-1],
+    )
+    table = "\n".join(lines)
+    assert re.search(r"^\s+2\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d\d\s+\d+\.\d\d$", table, re.M)
+    assert re.search(r"^\s+4\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\d\s+\d+\.\d\d$", table, re.M)

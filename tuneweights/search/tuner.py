@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import gc
 import os
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -23,7 +26,7 @@ from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.loss_config import LossConfig
 from tuneweights.names import WEIGHTED_TOTALS
 from tuneweights.schedules import Schedule
-from tuneweights.search import chief, heartbeat, pareto, resume
+from tuneweights.search import chief, heartbeat, pareto, resume, seeding, tuner_arguments
 from tuneweights.search import objectives as _objectives
 from tuneweights.search import progress as _progress
 from tuneweights.search.callbacks import DivergedError, EpochReporter, configure_tensorboard
@@ -32,6 +35,7 @@ from tuneweights.space import WeightSpace
 from tuneweights.terms import Term
 from tuneweights.training import FitArguments, WeightedModel
 from tuneweights.training.fit_arguments import targets_of
+from tuneweights.training.fit_data import ModelShapes, check_data
 
 #: The default `chief_timeout`, in seconds.
 DEFAULT_CHIEF_TIMEOUT = 600.0
@@ -85,6 +89,13 @@ class Tuner(kt.Tuner):
             the chief starts); then it stops with `ChiefUnreachableError`,
             which names the chief's address and what to do. None keeps
             keras-tuner's limit of an hour. Read by the workers.
+        same_initial_weights: Start every trial from the same random state
+            (seeded from the oracle's ``seed``; a different one per
+            execution with ``executions_per_trial``), so that trials of one
+            architecture share their initial weights and data order and
+            differ only by their hyperparameters. Default: on for a
+            `WeightedHyperModel`, off for other hypermodels (as
+            keras-tuner). See `tuneweights.search.seeding`.
         **kwargs: keras-tuner's `Tuner` arguments (`directory`,
             `project_name`, `overwrite`, `executions_per_trial`, ...).
 
@@ -106,6 +117,7 @@ class Tuner(kt.Tuner):
         max_restarts: int = 3,
         heartbeat_timeout: float | None = heartbeat.DEFAULT_TIMEOUT,
         chief_timeout: float | None = DEFAULT_CHIEF_TIMEOUT,
+        same_initial_weights: bool | None = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(oracle, kt.Oracle):
@@ -119,8 +131,15 @@ class Tuner(kt.Tuner):
         chief_timeout = heartbeat.check_timeout("chief_timeout", chief_timeout)
         executions = kwargs.get("executions_per_trial", 1)
         v.check_int("executions_per_trial", executions, 1)
+        tuner_arguments.check_tuner_kwargs(kwargs)
+        tuner_arguments.check_oracle(oracle)
+        tuner_arguments.check_optimizer(optimizer)
         self._optimizer = optimizer
         self._weighted = hypermodel if isinstance(hypermodel, WeightedHyperModel) else None
+        if same_initial_weights is None:
+            same_initial_weights = self._weighted is not None
+        self.same_initial_weights = seeding.check(same_initial_weights)
+        self._shapes: ModelShapes | None = None  # the model's, to check the data against
         declared: kt.HyperParameters | None = None
         if self._weighted is not None:
             for argument, value in (("loss", loss), ("metrics", metrics)):
@@ -131,7 +150,7 @@ class Tuner(kt.Tuner):
             weighted = self._weighted
             known = None if weighted.has_custom_fit() else weighted.logged_names(validation=True)
             _objectives.check(oracle.objective, weighted.terms, weighted.loss_searched, known)
-            self.terms, declared = _resolve_terms(weighted, optimizer)
+            self.terms, declared, self._shapes = _resolve_terms(weighted, optimizer)
         else:
             if hypermodel is None and type(self).run_trial is Tuner.run_trial:
                 raise v.ConfigurationError(
@@ -140,6 +159,7 @@ class Tuner(kt.Tuner):
                     "without using a `HyperModel` instance."
                 )
             self.terms = []
+            tuner_arguments.check_plain_declarations(hypermodel, oracle)
         chosen = oracle.hyperparameters.copy()  # what the user fixed or narrowed (`hyperparameters=`)
         if self._weighted is not None:
             _check_chosen_weights(chosen, self._weighted.space)
@@ -190,6 +210,7 @@ class Tuner(kt.Tuner):
         if self._weighted is not None and not self._weighted.has_custom_fit():
             arguments = FitArguments.bind(fit_args, fit_kwargs)
             arguments.check(targets_of(self.terms))
+            check_data(arguments, self.terms, self._shapes)
             fit_args, fit_kwargs = (), arguments.kwargs()  # by name from here on
             for name in _objective_names(self.oracle.objective):
                 if name.startswith("val_") and not arguments.has_validation:
@@ -198,13 +219,17 @@ class Tuner(kt.Tuner):
                         f"be given (or `validation_split`) when the objective is `{name}`",
                         None,
                     )
+        elif self._weighted is None and self._passes_fit_arguments():
+            arguments = FitArguments.bind(fit_args, fit_kwargs)
+            arguments.check_numbers()
+            check_data(arguments)
         if not self._is_worker():
             # keras-tuner decides to reload a project from the tuner's own file,
             # which it first writes after a trial: a search killed during its
             # first trial would otherwise start over and mix with its files.
             self.save()
         try:
-            with _progress.attached(self.oracle, fit_kwargs) as self._progress:
+            with _progress.attached(self.oracle, fit_kwargs) as self._progress, _long_lived_frozen():
                 super().search(*fit_args, **fit_kwargs)
         finally:
             self._progress = None
@@ -347,10 +372,20 @@ class Tuner(kt.Tuner):
                 if not self._custom_fit():
                     run_kwargs["verbose"] = 0  # the progress line stands for Keras's output
             run_kwargs["callbacks"] = callbacks
+            if self.same_initial_weights:
+                seeding.start(seeding.base_seed(self.oracle), execution)
             results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
             if reporter.stop_requested:
                 break
         return results
+
+    def _passes_fit_arguments(self) -> bool:
+        """Whether `search`'s arguments go to `model.fit` as they are.
+
+        A `run_trial` or a hypermodel's `fit` of the user's takes arguments of its own.
+        """
+        run_trial = getattr(type(self).run_trial, "__module__", "")
+        return run_trial.startswith("tuneweights.") and not self._custom_fit()
 
     def _custom_fit(self) -> bool:
         """Whether the hypermodel's own `fit` trains (what it prints is its own)."""
@@ -579,19 +614,46 @@ class Tuner(kt.Tuner):
                 print(f"Weighting strategy: {config.strategy.describe()}")
 
 
-def _resolve_terms(hypermodel: WeightedHyperModel, optimizer: Any) -> tuple[list[Term], kt.HyperParameters]:
+@contextlib.contextmanager
+def _long_lived_frozen() -> Iterator[None]:
+    """Keep the objects alive when a search starts out of the collections it runs per trial.
+
+    keras-tuner runs a full ``gc.collect()`` twice before every trial. With a
+    backend imported, most of that time goes to traversing the millions of
+    objects made by the imports, which live as long as the process: moved to
+    the permanent generation (`gc.freeze`) for the duration of the search,
+    they are no longer traversed. Objects created during the search are
+    collected as usual; when it ends, the frozen ones go back to the oldest
+    generation. Nothing changes when something else froze objects already.
+    """
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _resolve_terms(
+    hypermodel: WeightedHyperModel, optimizer: Any
+) -> tuple[list[Term], kt.HyperParameters, ModelShapes]:
     """Build the model once with default hyperparameters to check the terms.
 
     This catches terms on missing outputs and outputs without a term before
-    anything is written or trained. Returns the resolved terms and the
-    hyperparameters the build declared.
+    anything is written or trained. Returns the resolved terms, the
+    hyperparameters the build declared and the model's input and output
+    shapes (against which `search` checks the data).
     """
     hp = kt.HyperParameters()
     hypermodel.declare_hyperparameters(hp)
     model = hypermodel.prepare(hp, hypermodel.build(hp), optimizer=optimizer)
     terms = list(model.terms)
+    shapes = ModelShapes.of(model.base)
     keras.backend.clear_session()
-    return terms, hp
+    return terms, hp, shapes
 
 
 def _check_chosen_weights(chosen: kt.HyperParameters, space: WeightSpace) -> None:

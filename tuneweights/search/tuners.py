@@ -9,6 +9,7 @@ import keras_tuner as kt
 
 from tuneweights import _validation as v
 from tuneweights.search import objectives as _objectives
+from tuneweights.search import tuner_arguments
 from tuneweights.search.tuner import Tuner, load_checkpoint
 
 __all__ = ["BayesianOptimization", "GridSearch", "Hyperband", "RandomSearch"]
@@ -34,6 +35,13 @@ class RandomSearch(Tuner):
         max_consecutive_failed_trials: int = 3,
         **kwargs: Any,
     ) -> None:
+        tuner_arguments.check_oracle_options(
+            hyperparameters,
+            tune_new_entries,
+            allow_new_entries,
+            max_retries_per_trial,
+            max_consecutive_failed_trials,
+        )
         oracle = kt.oracles.RandomSearchOracle(
             objective=_objectives.of_hypermodel(objective, hypermodel),
             max_trials=v.check_int("max_trials", max_trials, 1),
@@ -67,6 +75,13 @@ class GridSearch(Tuner):
         max_consecutive_failed_trials: int = 3,
         **kwargs: Any,
     ) -> None:
+        tuner_arguments.check_oracle_options(
+            hyperparameters,
+            tune_new_entries,
+            allow_new_entries,
+            max_retries_per_trial,
+            max_consecutive_failed_trials,
+        )
         oracle = kt.oracles.GridSearchOracle(
             objective=_objectives.of_hypermodel(objective, hypermodel),
             max_trials=None if max_trials is None else v.check_int("max_trials", max_trials, 1),
@@ -106,6 +121,13 @@ class BayesianOptimization(Tuner):
     ) -> None:
         if num_initial_points is not None:
             v.check_int("num_initial_points", num_initial_points, 1)
+        tuner_arguments.check_oracle_options(
+            hyperparameters,
+            tune_new_entries,
+            allow_new_entries,
+            max_retries_per_trial,
+            max_consecutive_failed_trials,
+        )
         oracle = kt.oracles.BayesianOptimizationOracle(
             objective=_objectives.of_hypermodel(objective, hypermodel),
             max_trials=v.check_int("max_trials", max_trials, 1),
@@ -147,6 +169,13 @@ class Hyperband(Tuner):
         **kwargs: Any,
     ) -> None:
         v.check_int("factor", factor, 2)
+        tuner_arguments.check_oracle_options(
+            hyperparameters,
+            tune_new_entries,
+            allow_new_entries,
+            max_retries_per_trial,
+            max_consecutive_failed_trials,
+        )
         oracle = kt.oracles.HyperbandOracle(
             objective=_objectives.of_hypermodel(objective, hypermodel),
             max_epochs=v.check_int("max_epochs", max_epochs, 1),

@@ -4,8 +4,9 @@ This layer knows nothing of tuners, oracles or reports: it trains one
 `tuneweights.LossConfig`. Its modules: `model` (`WeightedModel`), `gradients`
 (each term's gradient, per Keras backend, for strategies that take over the
 gradient step), `epoch_metrics` (values logged once per epoch), `outputs`
-(the user's model's outputs and shared layers) and `fit_arguments` (the
-arguments of `model.fit`, bound once).
+(the user's model's outputs and shared layers), `fit_arguments` (the
+arguments of `model.fit`, bound once) and `fit_data` (the data given to
+`fit`, checked against the model's shapes).
 """
 
 from tuneweights.training.fit_arguments import FitArguments

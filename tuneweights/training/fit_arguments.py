@@ -126,19 +126,72 @@ class FitArguments:
         """Check `x`/`y`/`validation_data` against the target keys the terms read, and `epochs`.
 
         Raises:
-            ConfigurationError: a target is missing, or `epochs` is not a
-                positive int.
+            ConfigurationError: a target is missing, or a number breaks
+                its rule (see `check_numbers`).
         """
         structure = _y_structure(self.y) if self.y is not None else _dataset_targets(self.x)
         check_targets("y", structure, targets)
         validation = self.validation_data
         if isinstance(validation, (tuple, list)):
-            if len(validation) < 2:
-                raise v.invalid("validation_data", "be (x, y) or (x, y, sample_weight)", validation)
+            if len(validation) not in (2, 3):
+                raise v.invalid(
+                    "validation_data",
+                    "be (x, y) or (x, y, sample_weight)",
+                    v.Shown(f"a {type(validation).__name__} of {len(validation)} items"),
+                )
             check_targets("validation_data", _y_structure(validation[1]), targets)
         elif validation is not None:
             check_targets("validation_data", _dataset_targets(validation), targets)
-        v.check_int("epochs", self.epochs, 1)
+        self.check_numbers()
+
+    def check_numbers(self) -> None:
+        """Check the counts, sizes and fractions given to `fit`, whatever the model.
+
+        Raises:
+            ConfigurationError: `epochs`, `batch_size`, `steps_per_epoch`,
+                `validation_steps`, `validation_batch_size` or
+                `validation_freq` is not a positive int, `initial_epoch` is
+                not an int in ``[0, epochs)``, `validation_split` is not in
+                ``[0, 1)`` (or given with a dataset), or a callback is not a
+                `keras.callbacks.Callback`.
+        """
+        epochs = v.check_int("epochs", self.epochs, 1)
+        for name in ("batch_size", "steps_per_epoch", "validation_steps", "validation_batch_size"):
+            v.check_optional_int(name, self.get(name), 1)
+        frequency = self.get("validation_freq")
+        if not isinstance(frequency, list):  # a list names the epochs to validate at
+            v.check_int("validation_freq", frequency, 1)
+        initial = v.check_int("initial_epoch", self.initial_epoch, 0)
+        if initial >= epochs:
+            raise v.invalid("initial_epoch", f"be < epochs={epochs} (no epoch would run)", initial)
+        split = self.get("validation_split")
+        if isinstance(split, bool) or not isinstance(split, (int, float)) or not 0 <= split < 1:
+            raise v.invalid("validation_split", "be a number in [0, 1)", split)
+        if split and _is_streamed(self.x):
+            raise v.invalid(
+                "validation_split",
+                "be 0 when `x` is a dataset or a generator (give `validation_data` instead)",
+                split,
+            )
+        if self.get("sample_weight") is not None and _is_streamed(self.x):
+            raise v.invalid(
+                "sample_weight",
+                "be left out when `x` is a dataset or a generator (let it yield (x, y, sample_weight))",
+                v.Shown(type(self.get("sample_weight")).__name__),
+            )
+        for index, callback in enumerate(self.callbacks):
+            if not isinstance(callback, keras.callbacks.Callback):
+                raise v.wrong_type(f"callbacks[{index}]", "a `keras.callbacks.Callback`", callback)
+
+
+def _is_streamed(x: Any) -> bool:
+    """Whether `x` yields batches Keras cannot split (a dataset, a PyDataset, a generator, a DataLoader)."""
+    return (
+        hasattr(x, "element_spec")
+        or isinstance(x, keras.utils.PyDataset)
+        or hasattr(x, "__next__")
+        or type(x).__module__.startswith("torch.utils.data")
+    )
 
 
 def targets_of(terms: Sequence[Any]) -> list[str]:
