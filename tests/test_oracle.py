@@ -352,3 +352,197 @@ def test_nothing_is_recorded_after_the_pruning_epoch(tmp_path):
     # a run taken up again after a crash reports the next epoch: it is not recorded
     assert oracle.update_trial(trial.trial_id, {"val_a_loss": 0.1}, step=2).status == "STOPPED"
     assert [o.step for o in oracle.get_trial(trial.trial_id).metrics.get_history("val_a_loss")] == [0, 1]
+
+
+# -- heartbeats: a silent worker's trial goes to the next worker that asks ----------------------
+import os  # noqa: E402
+
+from tuneweights._io import write_json_atomic  # noqa: E402
+from tuneweights.search import heartbeat, resume  # noqa: E402
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def listening(tmp_path, timeout=10.0, max_trials=10, max_restarts=3):
+    inner = kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=max_trials, seed=1)
+    oracle = WeightOracle(inner, WeightSpace(TERMS), heartbeat_timeout=timeout, max_restarts=max_restarts)
+    oracle._set_project_dir(str(tmp_path), "p")
+    clock = FakeClock()
+    oracle.heartbeats.clock = clock
+    return oracle, clock
+
+
+def report(oracle, trial_id, tuner_id, epoch, value=1.0):
+    return oracle.update_trial(trial_id, heartbeat.tag({"val_a_loss": value}, tuner_id), step=epoch)
+
+
+def checkpoint(oracle, trial_id, epoch):
+    """What a worker's `ResumeCheckpoint` leaves: the pointer the oracle reads."""
+    path = os.path.join(oracle.wrapped._get_trial_dir(trial_id), resume.POINTER)
+    write_json_atomic(path, {"epoch": epoch, "file": f"resume-{epoch}.npz"})
+
+
+def steps(oracle, trial_id):
+    metrics = oracle.get_trial(trial_id).metrics
+    if not metrics.exists("val_a_loss"):
+        return []
+    history = metrics.get_history("val_a_loss")
+    return [(o.step, len(o.value)) for o in history]
+
+
+def test_a_silent_workers_trial_is_continued_by_the_next_worker_and_its_late_reports_are_refused(tmp_path):
+    oracle, clock = listening(tmp_path, timeout=10.0)
+    first = oracle.create_trial("t0")
+    for epoch in range(3):
+        report(oracle, first.trial_id, "t0", epoch, value=3.0 - epoch)
+    checkpoint(oracle, first.trial_id, 1)  # t0 dies during epoch 3, epoch 2 reported but not checkpointed
+    clock.now = 9.0
+    second = oracle.create_trial("t1")  # t0 silent for 9 s: not yet presumed dead
+    assert second.trial_id != first.trial_id
+    report(oracle, second.trial_id, "t1", 0)
+    second.status = "COMPLETED"
+    oracle.end_trial(second)
+
+    clock.now = 10.5
+    taken = oracle.create_trial("t1")
+    assert taken.trial_id == first.trial_id and taken.status == "RUNNING"
+    assert steps(oracle, first.trial_id) == [(0, 1), (1, 1)]  # epoch 2 dropped: after the checkpoint
+    assert oracle.starts[first.trial_id] == 2  # counted as a restart
+    assert {k: t.trial_id for k, t in oracle.wrapped.ongoing_trials.items()} == {"t1": first.trial_id}
+    assert "t0" not in oracle.wrapped.tuner_ids
+
+    late = report(oracle, first.trial_id, "t0", 2, value=0.1)  # t0 was only frozen: refused
+    assert late.status == heartbeat.LOST
+    assert oracle.update_trial(first.trial_id, heartbeat.tag({}, "t0")).status == heartbeat.LOST
+    assert oracle.update_trial(first.trial_id, heartbeat.tag({}, "t1")).status == "RUNNING"
+    assert steps(oracle, first.trial_id) == [(0, 1), (1, 1)]
+
+    for epoch in (2, 3):
+        assert report(oracle, first.trial_id, "t1", epoch).status == "RUNNING"
+    taken.status = "COMPLETED"
+    oracle.end_trial(taken)
+    assert steps(oracle, first.trial_id) == [(0, 1), (1, 1), (2, 1), (3, 1)]  # each epoch once
+    assert oracle.get_trial(first.trial_id).status == "COMPLETED"
+    assert report(oracle, first.trial_id, "t0", 3).status == heartbeat.LOST  # nor after its end
+
+
+def test_reports_keep_a_worker_alive(tmp_path):
+    oracle, clock = listening(tmp_path, timeout=10.0)
+    first = oracle.create_trial("t0")
+    for epoch in range(4):
+        clock.now += 6.0
+        report(oracle, first.trial_id, "t0", epoch)
+    assert oracle.create_trial("t1").trial_id != first.trial_id
+
+
+def test_a_worker_waits_while_another_runs_and_takes_over_when_it_falls_silent(tmp_path):
+    oracle, clock = listening(tmp_path, timeout=10.0, max_trials=2)
+    first = oracle.create_trial("t0")
+    second = oracle.create_trial("t1")
+    report(oracle, second.trial_id, "t1", 0)
+    second.status = "COMPLETED"
+    oracle.end_trial(second)
+    held = oracle.create_trial("t1")  # the budget is spent, but t0 may still need a successor
+    assert held.status == "IDLE" and "t1" in oracle.wrapped.tuner_ids
+    clock.now = 11.0
+    taken = oracle.create_trial("t1")
+    assert taken.trial_id == first.trial_id and steps(oracle, first.trial_id) == []  # no checkpoint
+    taken.status = "COMPLETED"
+    report(oracle, first.trial_id, "t1", 0)
+    oracle.end_trial(taken)
+    assert oracle.create_trial("t1").status == "STOPPED"
+    assert oracle.tuner_ids == set() and oracle.ongoing_trials == {}  # the chief may exit
+
+
+def test_without_heartbeats_a_worker_is_told_to_stop_and_the_trial_waits_for_its_worker(tmp_path):
+    oracle, clock = listening(tmp_path, timeout=None, max_trials=2)
+    first = oracle.create_trial("t0")
+    second = oracle.create_trial("t1")
+    report(oracle, second.trial_id, "t1", 0)
+    second.status = "COMPLETED"
+    oracle.end_trial(second)
+    clock.now = 1e9
+    assert oracle.create_trial("t1").status == "STOPPED"
+    assert oracle.create_trial("t0").trial_id == first.trial_id  # keras-tuner's: the same id resumes it
+
+
+def test_a_take_over_beyond_max_restarts_fails_the_trial(tmp_path):
+    oracle, clock = listening(tmp_path, timeout=10.0, max_restarts=0)
+    first = oracle.create_trial("t0")
+    clock.now = 11.0
+    other = oracle.create_trial("t1")
+    assert other.trial_id != first.trial_id
+    assert oracle.get_trial(first.trial_id).status == "FAILED"
+    assert "at most 0 restarts" in oracle.get_trial(first.trial_id).message
+
+
+def test_the_chief_stops_waiting_for_a_worker_silent_between_trials(tmp_path):
+    oracle, clock = listening(tmp_path, timeout=10.0)
+    trial = oracle.create_trial("t0")
+    report(oracle, trial.trial_id, "t0", 0)
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)  # t0 is killed before it asks for its next trial
+    assert oracle.tuner_ids == {"t0"}
+    clock.now = 10.5
+    assert oracle.tuner_ids == set() and oracle.wrapped.tuner_ids == {"t0"}
+
+
+def test_a_restarted_chief_leaves_running_trials_to_their_workers(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "1")
+    oracle, _ = listening(tmp_path, timeout=10.0)
+    first = oracle.create_trial("t0")
+    report(oracle, first.trial_id, "t0", 0)
+    oracle.save()
+    restarted, clock = listening(tmp_path, timeout=10.0)
+    restarted.reload()
+    assert restarted.create_trial("t1").trial_id != first.trial_id  # t0 gets heartbeat_timeout to be heard
+    assert report(restarted, first.trial_id, "t0", 1).status == "RUNNING"
+    assert steps(restarted, first.trial_id) == [(0, 1), (1, 1)]
+
+
+def test_without_heartbeats_a_restarted_chief_gives_a_queued_trial_to_the_worker_still_running_it(tmp_path):
+    oracle, _ = listening(tmp_path, timeout=None)
+    first = oracle.create_trial("t0")
+    report(oracle, first.trial_id, "t0", 0)
+    oracle.save()
+    restarted, _ = listening(tmp_path, timeout=None)
+    restarted.reload()  # keras-tuner queues the running trial for a retry
+    assert report(restarted, first.trial_id, "t0", 1).status == "RUNNING"
+    assert restarted.wrapped._retry_queue == [] and restarted._owner(first.trial_id) == "t0"
+    assert restarted.create_trial("t1").trial_id != first.trial_id
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, math.inf, math.nan])
+def test_heartbeat_timeout_is_a_positive_number_or_none(tmp_path, bad):
+    inner = kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=2)
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `heartbeat_timeout` must be a finite number > 0"
+    ):
+        WeightOracle(inner, WeightSpace(TERMS), heartbeat_timeout=bad)
+    with pytest.raises(
+        tw.ConfigurationTypeError,
+        match=r"`heartbeat_timeout` must be a number. Received: heartbeat_timeout='5'",
+    ):
+        WeightOracle(inner, WeightSpace(TERMS), heartbeat_timeout="5")
+
+
+def test_a_workers_reporter_stops_its_trial_once_another_worker_owns_it(tmp_path):
+    from tuneweights.search.callbacks import EpochReporter, TrialLostError
+
+    oracle, clock = listening(tmp_path, timeout=10.0)
+    first = oracle.create_trial("t0")
+    reporter = EpochReporter(oracle, first.trial_id, oracle.objective, tuner_id="t0")
+    assert reporter.report(0, {"val_a_loss": 2.0}) is False
+    clock.now = 11.0
+    assert oracle.create_trial("t1").trial_id == first.trial_id  # no checkpoint: from epoch 0
+    with pytest.raises(TrialLostError, match=rf"Trial {first.trial_id} was handed to another worker"):
+        reporter.report(1, {"val_a_loss": 1.0})
+    assert reporter.reported == 1 and steps(oracle, first.trial_id) == []

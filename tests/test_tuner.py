@@ -261,6 +261,38 @@ def test_missing_objective_in_logs_is_fatal_not_a_failed_trial(tmp_path, data):
         ),
         (
             lambda d: tw.RandomSearch(
+                TwoSources(), objective="val_a_loss", heartbeat_timeout=0, directory=d, project_name="p"
+            ),
+            r"Argument `heartbeat_timeout` must be a finite number > 0. Received: heartbeat_timeout=0",
+        ),
+        (
+            lambda d: tw.RandomSearch(
+                TwoSources(), objective="val_a_loss", chief_timeout=-5.0, directory=d, project_name="p"
+            ),
+            r"Argument `chief_timeout` must be a finite number > 0. Received: chief_timeout=-5.0",
+        ),
+        (
+            lambda d: tw.RandomSearch(
+                TwoSources(), objective="val_a_loss", chief_timeout="1m", directory=d, project_name="p"
+            ),
+            r"Argument `chief_timeout` must be a number. Received: chief_timeout='1m' \(of type str\)",
+        ),
+        (
+            lambda d: tw.Tuner(
+                tw.search.oracle.WeightOracle(
+                    kt.oracles.RandomSearchOracle(kt.Objective("val_a_loss", "min"), max_trials=1),
+                    TwoSources().space,
+                ),
+                TwoSources(),
+                heartbeat_timeout=5,
+                directory=d,
+                project_name="p",
+            ),
+            r"Argument `heartbeat_timeout` must be given to the WeightOracle, which is already built with "
+            r"heartbeat_timeout=600.0. Received: heartbeat_timeout=5",
+        ),
+        (
+            lambda d: tw.RandomSearch(
                 TwoSources(), objective="val_a_loss", pruner="sometimes", directory=d, project_name="p"
             ),
             r"Argument `identifier` must name a registered pruner",

@@ -28,6 +28,7 @@ from tuneweights.reporting import report
 from tuneweights.schedules import Schedule
 from tuneweights.search import (
     BayesianOptimization,
+    ChiefUnreachableError,
     EpochReporter,
     GridSearch,
     Hyperband,
@@ -76,6 +77,7 @@ __all__ = [
     "GradientStep",
     "DWA",
     "BayesianOptimization",
+    "ChiefUnreachableError",
     "ConfigurationError",
     "DamagedStateFile",
     "ConfigurationTypeError",

@@ -1,6 +1,6 @@
 """A user's search script, run unchanged by a chief and by workers (keras-tuner's distributed mode).
 
-Usage: python distributed_script.py DIRECTORY [--slow]
+Usage: python distributed_script.py DIRECTORY [--slow] [--heartbeat SECONDS] [--chief-timeout SECONDS]
 The role comes from KERASTUNER_TUNER_ID ("chief" or a worker id),
 KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT.
 """
@@ -38,7 +38,8 @@ class Scheduled(TwoSources):
 
 
 class Heartbeat(keras.callbacks.Callback):
-    """Leaves a file per epoch begun, so that a test can kill a worker in mid-trial."""
+    """Leaves a file per epoch begun (``beat-<worker>-<pid>-<epoch>-<ns>``), so that a test can kill a
+    worker in mid-trial and see where each run of a trial started."""
 
     def __init__(self, directory, slow):
         super().__init__()
@@ -46,10 +47,14 @@ class Heartbeat(keras.callbacks.Callback):
         self.slow = slow
 
     def on_epoch_begin(self, epoch, logs=None):
-        name = f"beat-{os.environ.get('KERASTUNER_TUNER_ID')}-{os.getpid()}-{time.time_ns()}"
+        name = f"beat-{os.environ.get('KERASTUNER_TUNER_ID')}-{os.getpid()}-{epoch}-{time.time_ns()}"
         open(os.path.join(self.directory, name), "w").close()
         if self.slow:
             time.sleep(0.5)
+
+
+def option(name, default):
+    return float(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
 
 
 def main():
@@ -63,6 +68,8 @@ def main():
         directory=directory,
         project_name="dist",
         pruner=tw.MedianStopping(warmup=1, min_trials=2),
+        heartbeat_timeout=option("--heartbeat", 600.0),
+        chief_timeout=option("--chief-timeout", 600.0),
     )
     x, y = make_data()
     tuner.search(

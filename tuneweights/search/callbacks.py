@@ -14,6 +14,7 @@ from keras_tuner.src.engine import tuner_utils
 
 from tuneweights import _validation as v
 from tuneweights.loss_config import LossConfig
+from tuneweights.search import heartbeat
 from tuneweights.search.oracle import DIVERGED_METRIC
 
 
@@ -34,6 +35,14 @@ def numeric_logs(logs: dict[str, Any] | None) -> dict[str, float]:
     return out
 
 
+class TrialLostError(kt_errors.FailedTrialError):
+    """The chief handed the running trial to another worker: this one stops it at once.
+
+    Raised by the reporter before any later callback of the epoch runs, so
+    that this worker writes no checkpoint into a trial another one continues.
+    """
+
+
 class EpochReporter(keras.callbacks.Callback):
     """Reports each epoch's logs to the oracle with ``step=epoch``.
 
@@ -42,7 +51,9 @@ class EpochReporter(keras.callbacks.Callback):
     training ends cleanly after this epoch. When the training loss is nan or
     inf, the epoch is reported with the oracle's `DIVERGED_METRIC`, and the
     trial fails at once with a `DivergedError` (keras-tuner's
-    `FailedTrialError`) that gives the reason.
+    `FailedTrialError`) that gives the reason. When the oracle refuses the
+    report because the trial is another worker's now (the status
+    `heartbeat.LOST`), training stops with a `TrialLostError`.
 
     Args:
         oracle: The tuner's oracle (or keras-tuner's client to it).
@@ -52,14 +63,19 @@ class EpochReporter(keras.callbacks.Callback):
             `WeightedModel`'s logs are known in advance); when False, an
             epoch without it is not reported, and the trial is recorded from
             what `fit` returns, as keras-tuner does.
+        tuner_id: The id of the worker sending the reports, named in each
+            (see `tuneweights.search.heartbeat`); None names nobody.
     """
 
-    def __init__(self, oracle: Any, trial_id: str, objective: Any, required: bool = True) -> None:
+    def __init__(
+        self, oracle: Any, trial_id: str, objective: Any, required: bool = True, tuner_id: str | None = None
+    ) -> None:
         super().__init__()
         self.oracle = oracle
         self.trial_id = trial_id
         self.objective = objective
         self.required = required
+        self.tuner_id = tuner_id
         self.reported = 0
         self.stop_requested = False
 
@@ -80,7 +96,14 @@ class EpochReporter(keras.callbacks.Callback):
         diverged = loss is not None and not math.isfinite(loss)
         if diverged:
             metrics[DIVERGED_METRIC] = 1.0
-        trial = self.oracle.update_trial(self.trial_id, metrics, step=int(epoch))
+        sent = metrics if self.tuner_id is None else heartbeat.tag(metrics, self.tuner_id)
+        trial = self.oracle.update_trial(self.trial_id, sent, step=int(epoch))
+        status = trial if isinstance(trial, str) else getattr(trial, "status", None)
+        if status == heartbeat.LOST:
+            raise TrialLostError(
+                f"Trial {self.trial_id} was handed to another worker; the report of epoch {epoch} was "
+                "refused and this worker stops the trial."
+            )
         self.reported += 1
         if diverged:
             raise DivergedError(
@@ -89,7 +112,6 @@ class EpochReporter(keras.callbacks.Callback):
                 "the weight ranges if many trials diverge."
             )
         # an oracle answers with the trial, or (keras-tuner's older oracles) with its status
-        status = trial if isinstance(trial, str) else getattr(trial, "status", None)
         if status == trial_module.TrialStatus.STOPPED:
             self.stop_requested = True
         return self.stop_requested

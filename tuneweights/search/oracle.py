@@ -30,7 +30,12 @@ changes only what it must:
 * reloading a project removes the temporary files that interrupted writes
   left in it, reads every state file through one loader
   (`tuneweights._state_files`), and repairs what a damaged file lost before
-  any training, or refuses to resume (`tuneweights.search.recovery`).
+  any training, or refuses to resume (`tuneweights.search.recovery`);
+* as the chief of a distributed search, it hears from the workers through
+  their requests (`tuneweights.search.heartbeat`): the trial of a worker
+  silent for longer than `heartbeat_timeout` goes to the next worker that
+  asks for a trial, which continues it from its last resume checkpoint, and
+  a late report from the silent worker is refused, never recorded twice.
 """
 
 from __future__ import annotations
@@ -44,19 +49,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import keras_tuner as kt
+from keras_tuner.src.distribute import utils as dist_utils
 from keras_tuner.src.engine import objective as kt_objective
 from keras_tuner.src.engine import trial as trial_module
 
 from tuneweights import _validation as v
 from tuneweights import pruners
 from tuneweights._io import is_local, remove_leftovers, write_json_atomic
-from tuneweights._state_files import DamagedStateFile
-from tuneweights.search import recovery, resume
+from tuneweights._state_files import DamagedStateFile, read_state
+from tuneweights.search import heartbeat, recovery, resume
 from tuneweights.space import WeightSpace, differences, saved_form
 
 STATE_FILE = "tuneweights.json"
 STATE_VERSION = 1
-_OWN = frozenset({"wrapped", "space", "pruner", "pruned", "diverged", "starts", "max_restarts", "repairs"})
+_OWN = frozenset(
+    {"wrapped", "space", "pruner", "pruned", "diverged", "starts", "max_restarts", "repairs", "heartbeats"}
+)
 #: The metric an epoch's report carries when the training loss became nan or inf (its value: 1).
 #: The oracle records the fact and keeps the metric out of the trial's records.
 DIVERGED_METRIC = "tuneweights/diverged"
@@ -109,6 +117,12 @@ class WeightOracle(kt.Oracle):
         max_restarts: How many times a trial may be taken up again after the
             search process stopped during it; beyond that it is marked
             FAILED with a message and the search moves on.
+        heartbeat_timeout: Seconds after which a worker of a distributed
+            search that sent nothing (no report, no request) is presumed
+            dead: its trial is handed to the next worker that asks for one.
+            It must exceed the longest epoch (and a trial's set-up before its
+            first epoch). None waits for the worker itself to come back, as
+            keras-tuner does.
 
     Example:
         >>> from tuneweights import Term, Range
@@ -131,7 +145,12 @@ class WeightOracle(kt.Oracle):
         return super().__new__(view)
 
     def __init__(
-        self, oracle: kt.Oracle, space: WeightSpace | None, pruner: Any = None, max_restarts: int = 3
+        self,
+        oracle: kt.Oracle,
+        space: WeightSpace | None,
+        pruner: Any = None,
+        max_restarts: int = 3,
+        heartbeat_timeout: float | None = heartbeat.DEFAULT_TIMEOUT,
     ) -> None:
         # Oracle.__init__ is not called on purpose: the wrapped oracle holds
         # the state, and attribute access falls through to it.
@@ -154,6 +173,7 @@ class WeightOracle(kt.Oracle):
         object.__setattr__(self, "diverged", {})
         object.__setattr__(self, "starts", {})
         object.__setattr__(self, "max_restarts", max_restarts)
+        object.__setattr__(self, "heartbeats", heartbeat.Heartbeats(heartbeat_timeout))
         if space is not None:
             space.declare(oracle.hyperparameters)
         _write_atomically(oracle)
@@ -173,11 +193,12 @@ class WeightOracle(kt.Oracle):
     # -- what changes -----------------------------------------------------
     @kt.synchronized
     def create_trial(self, tuner_id: str) -> Any:
+        self._take_over_silent_trial(tuner_id)
         while True:
             with self._finite_scores():
                 trial = self.wrapped.create_trial(tuner_id)
             if trial.status != trial_module.TrialStatus.RUNNING:
-                return trial
+                return self._hold_while_others_run(tuner_id, trial)
             starts = self.starts.get(trial.trial_id, 0) + 1
             if starts > 1 + self.max_restarts:
                 self._give_up(trial, starts - 1)
@@ -219,6 +240,9 @@ class WeightOracle(kt.Oracle):
 
     @kt.synchronized
     def update_trial(self, trial_id: str, metrics: dict[str, Any], step: int = 0) -> Any:
+        metrics, answer = self._check_reporter(trial_id, metrics)
+        if answer is not None:
+            return answer
         if trial_id in self.pruned and step > self.pruned[trial_id]:
             # Pruned already (a run taken up again after a crash went one epoch
             # further): nothing after the pruning epoch is recorded.
@@ -407,6 +431,7 @@ class WeightOracle(kt.Oracle):
         if not is_local(project):
             inner.reload()
             self._reconcile()
+            self._keep_trials_with_their_workers()
             return
         remove_leftovers(project)
         found = recovery.survey(project)
@@ -438,6 +463,7 @@ class WeightOracle(kt.Oracle):
             for trial_id in recovery.trial_order(inner.trials):
                 inner.hyperparameters.merge(inner.trials[trial_id].hyperparameters.space)
         self._reconcile()
+        self._keep_trials_with_their_workers()
         object.__setattr__(self, "repairs", repairs)
         for problem in problems:
             warnings.warn(f"{problem.path}: {problem.problem}; {problem.action}.", UserWarning, stacklevel=2)
@@ -466,6 +492,165 @@ class WeightOracle(kt.Oracle):
                 inner.start_order.append(trial_id)
             if inner._id_to_hash[trial_id] is None:
                 inner._record_values(trial)
+
+    # -- heartbeats (distributed search) ----------------------------------
+    @property
+    def heartbeat_timeout(self) -> float | None:
+        """Seconds of silence after which a worker's trial is handed to another (None: never)."""
+        return self.heartbeats.timeout
+
+    @property
+    def tuner_ids(self) -> set[str]:
+        """The workers the chief waits for before it exits: keras-tuner's, less the silent ones.
+
+        keras-tuner's chief returns from `search` once no trial runs and
+        every worker it handed a trial to was told to stop; a worker killed
+        between two trials would keep it waiting for ever. The wrapped
+        oracle's own set is left as it is.
+        """
+        ids: set[str] = self.wrapped.tuner_ids
+        return {tuner_id for tuner_id in ids if not self.heartbeats.silent(tuner_id)}
+
+    def _owner(self, trial_id: str) -> str | None:
+        """The worker running `trial_id`, as keras-tuner records it (None: nobody)."""
+        ongoing = self.wrapped.ongoing_trials
+        return next((tuner_id for tuner_id, t in ongoing.items() if t.trial_id == trial_id), None)
+
+    def _take_over_silent_trial(self, tuner_id: str) -> None:
+        """Hear `tuner_id` ask for a trial, and hand it the trial of a silent worker, if any.
+
+        The trial of the worker silent the longest moves to `tuner_id` in
+        keras-tuner's record of running trials, so that the wrapped oracle
+        hands it out as the asker's own; `create_trial` then counts the
+        start and drops the epochs after the last resume checkpoint, which
+        the asker continues from.
+        """
+        self.heartbeats.hear(tuner_id)
+        ongoing = self.wrapped.ongoing_trials
+        if self.heartbeats.timeout is None or tuner_id in ongoing:
+            return
+        silent = [owner for owner in ongoing if self.heartbeats.silent(owner)]
+        if not silent:
+            return
+        owner = max(silent, key=self.heartbeats.silence)
+        quiet = self.heartbeats.silence(owner)
+        trial = ongoing.pop(owner)
+        ongoing[tuner_id] = trial
+        self.wrapped.tuner_ids.discard(owner)  # back among them if it asks again
+        self.heartbeats.heard.pop(owner, None)
+        self.wrapped.save()
+        last = resume.last_epoch(self.wrapped._get_trial_dir(trial.trial_id))
+        where = "from its first epoch" if last is None else f"after epoch {last}"
+        print(
+            f"Trial {trial.trial_id}: no word from worker {owner} for {quiet:.0f} s "
+            f"(heartbeat_timeout={self.heartbeats.timeout:g}); handed to worker {tuner_id}, which "
+            f"continues it {where}."
+        )
+
+    def _hold_while_others_run(self, tuner_id: str, trial: Any) -> Any:
+        """Answer IDLE instead of STOPPED while another worker's trial runs.
+
+        The asking worker stays, so that it can take that trial over if its
+        worker falls silent; without heartbeats it is told to stop, as
+        keras-tuner does.
+        """
+        others = [owner for owner in self.wrapped.ongoing_trials if owner != tuner_id]
+        if trial.status != trial_module.TrialStatus.STOPPED or self.heartbeats.timeout is None or not others:
+            return trial
+        self.wrapped.tuner_ids.add(tuner_id)  # keras-tuner removed it with its STOPPED answer
+        held = copy.copy(trial)
+        held.status = trial_module.TrialStatus.IDLE
+        return held
+
+    def _check_reporter(self, trial_id: str, metrics: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """Take the sender out of a report, hear it, and refuse it when the trial is another's.
+
+        A report that names no sender (a custom `run_trial` calling
+        `update_trial`) counts as a heartbeat of the trial's worker. A
+        report that names only its sender, with no metric, asks whether the
+        trial is still the sender's: the worker sends one before it ends a
+        trial.
+
+        Returns:
+            ``(metrics, None)`` for a report to record, or ``(metrics,
+            answer)``: the trial with the status `heartbeat.LOST` for a
+            worker that no longer runs it, or the trial itself for the
+            question.
+        """
+        reporter, cleaned = heartbeat.sender(metrics)
+        if trial_id not in self.wrapped.trials:
+            return cleaned, None  # the wrapped oracle says what it says of an unknown trial
+        owner = self._owner(trial_id)
+        if reporter is None:
+            if owner is not None:
+                self.heartbeats.hear(owner)
+            return cleaned, None
+        if owner is None:
+            owner = self._adopt(trial_id, reporter)
+        trial = self.wrapped.trials[trial_id]
+        if owner != reporter:
+            lost = copy.copy(trial)
+            lost.status = heartbeat.LOST
+            return cleaned, lost
+        self.heartbeats.hear(reporter)
+        return cleaned, (None if cleaned else trial)
+
+    def _adopt(self, trial_id: str, reporter: str) -> str | None:
+        """Give a running trial that nobody runs to the worker reporting it.
+
+        A restarted chief without heartbeats queues the trials that were
+        running for a retry (keras-tuner's reload); the worker still
+        training one of them keeps it when its report comes before another
+        worker asked for it.
+
+        Returns:
+            `reporter` when it now owns the trial, else None.
+        """
+        inner = self.wrapped
+        trial = inner.trials[trial_id]
+        if (
+            trial.status != trial_module.TrialStatus.RUNNING
+            or reporter in inner.ongoing_trials
+            or trial_id not in inner._retry_queue
+        ):
+            return None
+        inner._retry_queue.remove(trial_id)
+        inner.ongoing_trials[reporter] = trial
+        inner.tuner_ids.add(reporter)
+        inner.save()
+        return reporter
+
+    def _keep_trials_with_their_workers(self) -> None:
+        """On a restarted chief, give the running trials back to their workers.
+
+        keras-tuner's reload queues them for a retry, so that the first
+        worker to ask would run a trial that its own worker may still be
+        training. With heartbeats, each stays with the worker that ran it
+        (as ``oracle.json`` records), which gets a full `heartbeat_timeout`
+        from now to be heard before its trial is handed on.
+        """
+        inner = self.wrapped
+        path = inner._get_oracle_fname()
+        if self.heartbeats.timeout is None or not dist_utils.is_chief_oracle() or not os.path.exists(path):
+            return
+        try:
+            running = read_state(path).get("ongoing_trials") or {}
+        except DamagedStateFile:
+            return  # rebuilt from the trial files: no worker is known to hold a trial
+        if not isinstance(running, dict):
+            return
+        for owner, trial_id in running.items():
+            trial = inner.trials.get(trial_id)
+            if (
+                trial is None
+                or trial.status != trial_module.TrialStatus.RUNNING
+                or trial_id not in inner._retry_queue
+                or owner in inner.ongoing_trials
+            ):
+                continue
+            inner._retry_queue.remove(trial_id)
+            inner.ongoing_trials[owner] = trial
+            self.heartbeats.hear(owner)
 
 
 def _write_atomically(oracle: kt.Oracle) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import copy
 import gc
 import os
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -26,8 +27,8 @@ from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.loss_config import LossConfig
 from tuneweights.names import WEIGHTED_TOTALS
 from tuneweights.schedules import Schedule
+from tuneweights.search import chief, heartbeat, pareto, recovery, resume, seeding, tuner_arguments
 from tuneweights.search import objectives as _objectives
-from tuneweights.search import pareto, recovery, resume, seeding, tuner_arguments
 from tuneweights.search import progress as _progress
 from tuneweights.search.callbacks import DivergedError, EpochReporter, configure_tensorboard
 from tuneweights.search.oracle import WeightOracle
@@ -36,6 +37,11 @@ from tuneweights.terms import Term
 from tuneweights.training import FitArguments, WeightedModel
 from tuneweights.training.fit_arguments import targets_of
 from tuneweights.training.fit_data import ModelShapes, check_data
+
+#: The default `chief_timeout`, in seconds.
+DEFAULT_CHIEF_TIMEOUT = 600.0
+#: Seconds a worker waits before asking again when the chief had no trial for it yet.
+IDLE_WAIT = 1.0
 
 
 class Tuner(kt.Tuner):
@@ -71,6 +77,19 @@ class Tuner(kt.Tuner):
         max_restarts: How many times a trial is taken up again after the
             process running it stopped (it continues from its last completed
             epoch); beyond that it is marked FAILED and the search moves on.
+        heartbeat_timeout: In a distributed search, the seconds after which
+            the chief presumes dead a worker that sent nothing (no epoch
+            reported, no request): its trial goes to the next worker asking
+            for one, which continues it from its last completed epoch. It
+            must exceed the longest epoch (and a trial's set-up before its
+            first epoch). None waits for the worker itself to come back (a
+            worker restarted with the same id), as keras-tuner does.
+            Read by the chief.
+        chief_timeout: In a distributed search, the seconds a worker waits
+            for the chief to answer a request (the first one included, while
+            the chief starts); then it stops with `ChiefUnreachableError`,
+            which names the chief's address and what to do. None keeps
+            keras-tuner's limit of an hour. Read by the workers.
         same_initial_weights: Start every trial from the same random state
             (seeded from the oracle's ``seed``; a different one per
             execution with ``executions_per_trial``), so that trials of one
@@ -97,6 +116,8 @@ class Tuner(kt.Tuner):
         metrics: Any = None,
         pruner: Any = None,
         max_restarts: int = 3,
+        heartbeat_timeout: float | None = heartbeat.DEFAULT_TIMEOUT,
+        chief_timeout: float | None = DEFAULT_CHIEF_TIMEOUT,
         same_initial_weights: bool | None = None,
         **kwargs: Any,
     ) -> None:
@@ -107,6 +128,8 @@ class Tuner(kt.Tuner):
                 oracle,
                 hint="Expected `oracle` argument to be an instance of `Oracle`",
             )
+        heartbeat.check_timeout("heartbeat_timeout", heartbeat_timeout)
+        chief_timeout = heartbeat.check_timeout("chief_timeout", chief_timeout)
         executions = kwargs.get("executions_per_trial", 1)
         v.check_int("executions_per_trial", executions, 1)
         tuner_arguments.check_tuner_kwargs(kwargs)
@@ -145,9 +168,18 @@ class Tuner(kt.Tuner):
         if isinstance(oracle, WeightOracle):
             if pruner is not None:
                 raise v.invalid("pruner", "be given to the WeightOracle, which is already built", pruner)
+            if heartbeat_timeout != oracle.heartbeat_timeout:
+                raise v.invalid(
+                    "heartbeat_timeout",
+                    f"be given to the WeightOracle, which is already built with "
+                    f"heartbeat_timeout={oracle.heartbeat_timeout}",
+                    heartbeat_timeout,
+                )
         else:
             space = None if self._weighted is None else self._weighted.space
-            oracle = WeightOracle(oracle, space, pruner=pruner, max_restarts=max_restarts)
+            oracle = WeightOracle(
+                oracle, space, pruner=pruner, max_restarts=max_restarts, heartbeat_timeout=heartbeat_timeout
+            )
         if declared is not None:
             # keras-tuner deletes the project with `overwrite=True` before it
             # builds the space: everything that can refuse that space is checked first.
@@ -157,9 +189,12 @@ class Tuner(kt.Tuner):
         self._resumed: set[str] = set()
         self._progress: _progress.Progress | None = None
         self._loss_weights: dict[str, Any] = {}
+        self._asking = False
         super().__init__(
             oracle=oracle, hypermodel=hypermodel, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
         )
+        if self._is_worker():  # keras-tuner's client to the chief is in place
+            chief.limit_waits(self.oracle, chief_timeout)
         if declared is not None and not kwargs.get("overwrite", False) and not self._is_worker():
             _check_unchanged(declared, chosen, self.oracle.hyperparameters, self.project_dir)
 
@@ -365,7 +400,11 @@ class Tuner(kt.Tuner):
             callbacks = self._deepcopy_callbacks(original)
             self._configure_tensorboard_dir(callbacks, trial, execution)
             reporter = EpochReporter(
-                self.oracle, trial.trial_id, self.oracle.objective, required=self._weighted is not None
+                self.oracle,
+                trial.trial_id,
+                self.oracle.objective,
+                required=self._weighted is not None,
+                tuner_id=self.tuner_id,
             )
             reporters.append(reporter)
             callbacks += [reporter, tuner_utils.TunerCallback(self, trial), checkpoint]
@@ -408,16 +447,45 @@ class Tuner(kt.Tuner):
             lambda log_dir: self._get_tensorboard_dir(log_dir, trial.trial_id, execution),
         )
 
+    def pre_create_trial(self) -> None:
+        super().pre_create_trial()
+        if self._asking:  # the last request got no trial (IDLE): ask again, but not in a tight loop
+            time.sleep(IDLE_WAIT)
+        self._asking = True
+
     def on_trial_begin(self, trial: Any) -> None:
+        self._asking = False
         super().on_trial_begin(trial)
         if self._progress is not None:
             self._progress.trial_begin(trial.trial_id, _progress.search_state(self.oracle))
 
     def on_trial_end(self, trial: Any) -> None:
+        if self._is_worker() and not self._still_owns(trial):
+            return  # the trial is another worker's now: that one ends it
         super().on_trial_end(trial)
         if self._progress is not None:
             outcome, score = _progress.trial_outcome(self.oracle, trial.trial_id)
             self._progress.trial_end(trial.trial_id, outcome, score, _progress.search_state(self.oracle))
+
+    def _still_owns(self, trial: Any) -> bool:
+        """Ask the chief whether `trial` is still this worker's, before ending it.
+
+        The chief hands a trial to another worker when this one was silent
+        for longer than its `heartbeat_timeout` (an epoch longer than that,
+        a frozen process); this worker then leaves the trial alone, so that
+        nothing it did is recorded twice.
+        """
+        answer = self.oracle.update_trial(trial.trial_id, heartbeat.tag({}, self.tuner_id))
+        if getattr(answer, "status", None) != heartbeat.LOST:
+            return True
+        warnings.warn(
+            f"Trial {trial.trial_id} is no longer run by this worker ({self.tuner_id}): the chief "
+            "heard nothing from it for longer than its `heartbeat_timeout` and handed the trial to "
+            "another worker, which continues it from its last checkpoint. This worker dropped it and "
+            "asks for another trial. If an epoch takes longer than `heartbeat_timeout`, raise it.",
+            stacklevel=2,
+        )
+        return False
 
     def _try_run_and_update_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> None:
         super()._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
