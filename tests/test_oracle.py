@@ -2,6 +2,7 @@ import json
 import math
 
 import keras_tuner as kt
+import numpy as np
 import pytest
 
 import tuneweights as tw
@@ -383,9 +384,13 @@ def report(oracle, trial_id, tuner_id, epoch, value=1.0):
 
 
 def checkpoint(oracle, trial_id, epoch):
-    """What a worker's `ResumeCheckpoint` leaves: the pointer the oracle reads."""
-    path = os.path.join(oracle.wrapped._get_trial_dir(trial_id), resume.POINTER)
-    write_json_atomic(path, {"epoch": epoch, "file": f"resume-{epoch}.npz"})
+    """What a worker's `ResumeCheckpoint` leaves: the arrays, then the pointer the oracle reads."""
+    trial_dir = oracle.wrapped._get_trial_dir(trial_id)
+    os.makedirs(trial_dir, exist_ok=True)
+    np.savez(os.path.join(trial_dir, f"resume-{epoch}.npz"), w0=np.zeros(2, "float32"))
+    write_json_atomic(
+        os.path.join(trial_dir, resume.POINTER), {"epoch": epoch, "file": f"resume-{epoch}.npz"}
+    )
 
 
 def steps(oracle, trial_id):
