@@ -561,7 +561,8 @@ def test_each_strategy_refuses_before_overwrite_deletes(old_project, make, match
         (lambda x, y: ((x, y), {"validation_data": (x, y), "epochs": 0}), r"Argument `epochs` must be"),
     ],
 )
-def test_refused_search_data_write_nothing_after_overwrite(old_project, data, fit, match):
+def test_refused_search_data_leave_the_project_that_overwrite_replaces(old_project, data, fit, match):
+    before = contents(old_project)
     tuner = tw.RandomSearch(
         TwoSources(),
         objective="val_a_loss",
@@ -570,11 +571,69 @@ def test_refused_search_data_write_nothing_after_overwrite(old_project, data, fi
         project_name="p",
         overwrite=True,
     )
-    assert contents(old_project) == {}  # keras-tuner's overwrite: the earlier project is gone
+    # As keras-tuner's overwrite: the project holds nothing; the earlier one waits beside it.
+    assert not contents(old_project / "p")
+    assert contents(old_project / ".p.replaced") == {
+        k[2:]: v for k, v in before.items() if k.startswith("p/")
+    }
     args, kwargs = fit(*data)
     with pytest.raises(tw.ConfigurationError, match=match):
         tuner.search(*args, verbose=0, **kwargs)
-    assert contents(old_project) == {}
+    assert contents(old_project) == before
+
+
+def test_the_project_overwrite_replaces_is_deleted_once_a_search_passes_its_checks(old_project, data):
+    x, y = data
+    tuner = tw.RandomSearch(
+        TwoSources(),
+        objective="val_a_loss",
+        max_trials=1,
+        directory=str(old_project),
+        project_name="p",
+        overwrite=True,
+    )
+    with pytest.raises(tw.ConfigurationError, match="validation_data"):
+        tuner.search(x, y, epochs=1, verbose=0)  # refused: the earlier project is back
+    assert "trial_0/checkpoint.weights.h5" in contents(old_project / "p")
+    tuner.search(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"]
+    files = contents(old_project)
+    assert not any(name.startswith(".p.replaced") for name in files)
+    earlier = {
+        name: data
+        for name, data in files.items()
+        if data
+        in (
+            b'{"ongoing_trials": {}, "tried_so_far": ["0"]}',
+            b'{"trial_id": "0", "status": "COMPLETED"}',
+            bytes(range(256)),
+        )
+    }
+    assert earlier == {}  # nothing of the earlier project is left
+
+
+def test_a_tuner_that_fails_to_build_after_overwrite_puts_the_earlier_project_back(old_project):
+    before = contents(old_project)
+
+    class Broken(TwoSources):
+        def build(self, hp):
+            raise RuntimeError("broken build")
+
+    with pytest.raises(Exception, match="broken build"):
+        tw.RandomSearch(
+            Broken(), objective="val_a_loss", directory=str(old_project), project_name="p", overwrite=True
+        )
+    assert contents(old_project) == before
+
+
+def test_a_replaced_project_left_by_a_tuner_that_never_searched_goes_with_the_next_overwrite(old_project):
+    make = lambda: tw.RandomSearch(  # noqa: E731
+        TwoSources(), objective="val_a_loss", directory=str(old_project), project_name="p", overwrite=True
+    )
+    make()
+    assert "trial_0/checkpoint.weights.h5" in contents(old_project / ".p.replaced")
+    make()  # the project is empty: nothing is set aside, and the earlier leftover is removed
+    assert not (old_project / ".p.replaced").exists()
 
 
 @pytest.mark.parametrize(
@@ -591,7 +650,7 @@ def test_a_valid_overwrite_deletes_the_project_and_starts_over(old_project, decl
         project_name="p",
         overwrite=True,
     )
-    assert contents(old_project) == {}
+    assert contents(old_project / "p") == {}  # the earlier project waits aside until `search`
     assert not tuner.oracle.trials
     assert tuner.decode(tuner.oracle.get_space()).weights == {"a": 1.0, "b": weight}
 

@@ -32,6 +32,7 @@ from tuneweights.search import objectives as _objectives
 from tuneweights.search import progress as _progress
 from tuneweights.search.callbacks import DivergedError, EpochReporter, configure_tensorboard
 from tuneweights.search.oracle import WeightOracle
+from tuneweights.search.replaced import Replaced
 from tuneweights.space import WeightSpace
 from tuneweights.terms import Term
 from tuneweights.training import FitArguments, WeightedModel
@@ -190,9 +191,25 @@ class Tuner(kt.Tuner):
         self._progress: _progress.Progress | None = None
         self._loss_weights: dict[str, Any] = {}
         self._asking = False
-        super().__init__(
-            oracle=oracle, hypermodel=hypermodel, optimizer=optimizer, loss=loss, metrics=metrics, **kwargs
-        )
+        self._replaced: Replaced | None = None
+        if kwargs.get("overwrite", False) and not self._is_worker():
+            # keras-tuner would delete the project now; `search` checks its data first.
+            self._replaced = Replaced.set_aside(
+                str(kwargs.get("directory") or "."), kwargs.get("project_name") or "untitled_project"
+            )
+        try:
+            super().__init__(
+                oracle=oracle,
+                hypermodel=hypermodel,
+                optimizer=optimizer,
+                loss=loss,
+                metrics=metrics,
+                **kwargs,
+            )
+        except BaseException:
+            if self._replaced is not None:
+                self._replaced.restore()
+            raise
         if self._is_worker():  # keras-tuner's client to the chief is in place
             chief.limit_waits(self.oracle, chief_timeout)
         if declared is not None and not kwargs.get("overwrite", False) and not self._is_worker():
@@ -208,6 +225,30 @@ class Tuner(kt.Tuner):
         keras-tuner's per-trial display and Keras's per-epoch output;
         ``verbose=2`` keeps those, ``verbose=0`` prints nothing.
         """
+        try:
+            fit_args, fit_kwargs = self._checked(fit_args, fit_kwargs)
+        except Exception:
+            if self._replaced is not None:
+                self._replaced.restore()  # `overwrite=True` deletes nothing for a refused search
+            raise
+        if self._replaced is not None:
+            self._replaced.discard()
+            self._replaced = None
+        if not self._is_worker():
+            # keras-tuner decides to reload a project from the tuner's own file,
+            # which it first writes after a trial: a search killed during its
+            # first trial would otherwise start over and mix with its files.
+            self.save()
+        try:
+            with _progress.attached(self.oracle, fit_kwargs) as self._progress, _long_lived_frozen():
+                super().search(*fit_args, **fit_kwargs)
+        finally:
+            self._progress = None
+
+    def _checked(
+        self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """`search`'s arguments, checked; for a `WeightedHyperModel`, all passed by name."""
         if self._weighted is not None and not self._weighted.has_custom_fit():
             arguments = FitArguments.bind(fit_args, fit_kwargs)
             arguments.check(targets_of(self.terms))
@@ -224,16 +265,7 @@ class Tuner(kt.Tuner):
             arguments = FitArguments.bind(fit_args, fit_kwargs)
             arguments.check_numbers()
             check_data(arguments)
-        if not self._is_worker():
-            # keras-tuner decides to reload a project from the tuner's own file,
-            # which it first writes after a trial: a search killed during its
-            # first trial would otherwise start over and mix with its files.
-            self.save()
-        try:
-            with _progress.attached(self.oracle, fit_kwargs) as self._progress, _long_lived_frozen():
-                super().search(*fit_args, **fit_kwargs)
-        finally:
-            self._progress = None
+        return fit_args, fit_kwargs
 
     @property
     def weighted_hypermodel(self) -> WeightedHyperModel:
