@@ -439,7 +439,8 @@ class WeightOracle(kt.Oracle):
         """Rebuild the metrics of unfinished trials from their journals, then the pruner's statistics.
 
         A finished trial's ``trial.json`` holds all its metrics; a journal
-        left beside it (a process killed between the two writes) is removed.
+        or resume files left beside it (a process killed between the writes)
+        are removed.
         """
         inner = self.wrapped
         for trial in inner.trials.values():
@@ -448,6 +449,7 @@ class WeightOracle(kt.Oracle):
                 continue
             if trial.status in FINISHED:
                 journal.remove(trial_dir)
+                resume.clear(trial_dir)
                 continue
             records = journal.read(trial_dir)
             if records is not None:
