@@ -53,7 +53,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 WAYS = ("plain", "keras-tuner", "tuneweights", "tuneweights-every10")
-FULL = {"epochs": 500, "windows": [(10, 60), (150, 200), (450, 500)], "searches": [(100, 20), (100, 100), (400, 100)]}
+FULL = {
+    "epochs": 500,
+    "windows": [(10, 60), (150, 200), (450, 500)],
+    "searches": [(100, 20), (100, 100), (400, 100)],
+}
 QUICK = {"epochs": 24, "windows": [(4, 12), (16, 24)], "searches": [(20, 10), (40, 10)]}
 _TURN: Any = None  # this process's end of the pipe to the parent (callbacks are deep-copied by the tuners)
 
@@ -102,10 +106,13 @@ def child(way: str, epochs: int, directory: str, conn: Any) -> None:
         model = base()
         out = model.outputs[0]
         named = keras.Model(
-            model.inputs, {"a": keras.layers.Identity(name="a")(out), "b": keras.layers.Identity(name="b")(out)}
+            model.inputs,
+            {"a": keras.layers.Identity(name="a")(out), "b": keras.layers.Identity(name="b")(out)},
         )
         named.compile(
-            optimizer=keras.optimizers.Adam(0.01), loss={"a": "mse", "b": "mse"}, loss_weights={"a": 1.0, "b": weight}
+            optimizer=keras.optimizers.Adam(0.01),
+            loss={"a": "mse", "b": "mse"},
+            loss_weights={"a": 1.0, "b": weight},
         )
         return named
 
@@ -228,7 +235,9 @@ def window(values: list[float], low: int, high: int) -> float:
     return statistics.median(values[low:high])
 
 
-def report(results: dict[str, dict[str, Any]], mode: dict[str, Any], searches: list[Any], seconds: float) -> str:
+def report(
+    results: dict[str, dict[str, Any]], mode: dict[str, Any], searches: list[Any], seconds: float
+) -> str:
     """Print the tables; return the headline."""
     import keras
 
@@ -245,24 +254,27 @@ def report(results: dict[str, dict[str, Any]], mode: dict[str, Any], searches: l
         durations = results[way]["durations"]
         medians[way] = [window(durations, lo, hi) for lo, hi in windows]
         cells = "".join(
-            f"  {1000 * m:>13.1f} {m / window(plain, lo, hi):>7.3f}" for m, (lo, hi) in zip(medians[way], windows, strict=True)
+            f"  {1000 * m:>13.1f} {m / window(plain, lo, hi):>7.3f}"
+            for m, (lo, hi) in zip(medians[way], windows, strict=True)
         )
         print(f"{way:<21}{cells}")
     print("reporting one epoch (oracle.update_trial), median ms")
     for way in ("tuneweights", "tuneweights-every10"):
         reports = {int(k): v for k, v in results[way]["reports"].items()}
         cells = "".join(
-            f"  {1000 * statistics.median(reports[e] for e in range(lo, hi)):>13.2f}        " for lo, hi in windows
+            f"  {1000 * statistics.median(reports[e] for e in range(lo, hi)):>13.2f}        "
+            for lo, hi in windows
         )
         print(f"{way:<21}{cells}")
     print("pruning decision (median stopping), median per reported epoch")
     print("trials x epochs   decision us   every history us   ratio")
     for (trials, epochs), (decision, full) in searches:
-        print(f"{trials:>6} x {epochs:<6}  {1e6 * decision:>11.1f}   {1e6 * full:>16.1f}   {full / decision:>5.0f}")
+        cells = f"{1e6 * decision:>11.1f}   {1e6 * full:>16.1f}   {full / decision:>5.0f}"
+        print(f"{trials:>6} x {epochs:<6}  {cells}")
     first, last = medians["tuneweights"][0], medians["tuneweights"][-1]
-    lo, hi = windows[-1]
+    (lo, hi), (first_lo, first_hi) = windows[-1], windows[0]
     return (
-        f"headline: tuneweights epoch {lo}-{hi} / epoch {windows[0][0]}-{windows[0][1]} = {last / first:.2f}x, "
+        f"headline: tuneweights epoch {lo}-{hi} / epoch {first_lo}-{first_hi} = {last / first:.2f}x, "
         f"against plain model.fit {last / window(plain, lo, hi):.2f}x at epochs {lo}-{hi} "
         "(goal: flat from epoch 10 to 500, within 1.1x of plain model.fit)"
     )

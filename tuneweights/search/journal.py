@@ -74,13 +74,19 @@ def append(trial_dir: str, step: int, metrics: Mapping[str, Any]) -> None:
     A torn last line (a process killed inside an append, which `read`
     skips) is cut off first, so that what was read stays what is read.
     """
+    append_bytes(trial_dir, line(step, metrics).encode(), sync=True)
+
+
+def append_bytes(trial_dir: str, data: bytes, sync: bool = False) -> None:
+    """Append `data` to the journal after cutting off a torn last line; sync it when asked."""
     fd = os.open(path(trial_dir), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
     try:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             os.ftruncate(fd, _complete_part(fd, size))
-        os.write(fd, line(step, metrics).encode())
-        os.fsync(fd)
+        os.write(fd, data)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
