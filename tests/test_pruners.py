@@ -1,6 +1,7 @@
 import copy
 import json
 
+import numpy as np
 import pytest
 
 import tuneweights as tw
@@ -73,3 +74,107 @@ def test_pruner_contract_json_and_deepcopy(pruner):
     assert P.get(json.loads(json.dumps(P.serialize(pruner)))) == pruner
     assert copy.deepcopy(pruner) == pruner
     assert P.get(pruner.name) == type(pruner)()
+
+
+def random_reports(seed, trials=12, epochs=9, nan=False):
+    """Interleaved reports of a random search: ties, infinities, repeated epochs (a second execution)."""
+    rng = np.random.default_rng(seed)
+    pool = [0.1, 0.2, 0.2, 0.5, 1.0, float("inf")] + ([float("nan")] if nan else [])
+    progress = dict.fromkeys(range(trials), 0)
+    reports = []
+    while progress:
+        trial = int(rng.choice(list(progress)))
+        step = progress[trial]
+        if step > 0 and rng.random() < 0.1:
+            step = int(rng.integers(0, step))  # an epoch reported again
+        else:
+            progress[trial] += 1
+            if progress[trial] == epochs or rng.random() < 0.05:
+                del progress[trial]  # finished, or stopped early
+        value = float(rng.choice(pool)) if rng.random() < 0.3 else float(rng.normal())
+        reports.append((f"t{trial}", step, value))
+    return reports
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # numpy's inf - inf
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("direction", ["min", "max"])
+def test_incremental_statistics_decide_as_a_full_recomputation(seed, direction):
+    pruners = [
+        P.MedianStopping(warmup=0, min_trials=1),
+        P.PercentilePruner(percentile=10, warmup=1, min_trials=3),
+        P.PercentilePruner(percentile=90, warmup=2, min_trials=2),
+        P.SuccessiveHalving(min_epochs=1, reduction_factor=2),
+        P.SuccessiveHalving(min_epochs=2, reduction_factor=3),
+    ]
+    peers = P.Peers(direction)
+    histories: dict[str, dict[int, float]] = {}
+    decisions = 0
+    for trial_id, step, value in random_reports(seed, nan=False):
+        history = histories.setdefault(trial_id, {})
+        history[step] = value if step not in history else (history[step] + value) / 2
+        peers.record(trial_id, step, history[step])
+        others = [h for t, h in histories.items() if t != trial_id]
+        for pruner in pruners:
+            expected = pruner.prune(history, others, step, direction)
+            assert pruner.decide(trial_id, peers, step, direction) == expected, (pruner, trial_id, step)
+            decisions += expected
+    assert decisions > 20  # the random searches do prune
+
+    rebuilt = P.Peers(direction)
+    for trial_id, history in histories.items():
+        rebuilt.set_history(trial_id, history)
+    steps = {s for h in histories.values() for s in h}
+    for step in steps:
+        assert peers.best_at(step) == rebuilt.best_at(step)
+        assert peers.values_at(step) == rebuilt.values_at(step)
+        values = [h[step] for h in histories.values() if step in h]
+        assert peers.values_at(step) == sorted(values)
+        bests = [P.best_so_far(h, step, direction) for h in histories.values() if step in h]
+        assert peers.best_at(step) == sorted(bests)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_percentile_statistics_skip_nan_as_best_so_far_does(seed):
+    pruner = P.PercentilePruner(percentile=40, warmup=0, min_trials=2)
+    peers, histories = P.Peers("min"), {}
+    for trial_id, step, value in random_reports(seed, nan=True):
+        histories.setdefault(trial_id, {})[step] = value
+        peers.record(trial_id, step, value)
+        others = [h for t, h in histories.items() if t != trial_id]
+        assert pruner.decide(trial_id, peers, step, "min") == pruner.prune(
+            histories[trial_id], others, step, "min"
+        )
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("seed", range(20))
+def test_percentile_of_sorted_is_numpys_bit_for_bit(seed):
+    rng = np.random.default_rng(seed)
+    values = sorted(
+        rng.choice([0.1, 0.3, float("inf"), -float("inf"), 2.0], size=rng.integers(1, 8)).tolist()
+    )
+    values += sorted(rng.normal(size=rng.integers(0, 30)).tolist())
+    values.sort()
+    for q in [1e-9, 10.0, 25.0, 33.3, 50.0, 75.0, 99.9, 100.0, float(rng.uniform(0, 100))]:
+        np.testing.assert_array_equal(P.percentile_of_sorted(values, q), np.percentile(values, q))
+        if len(values) > 1:
+            skip = int(rng.integers(0, len(values)))
+            rest = values[:skip] + values[skip + 1 :]
+            np.testing.assert_array_equal(P.percentile_of_sorted(values, q, skip), np.percentile(rest, q))
+
+
+def test_a_pruner_with_prune_alone_is_handed_every_history():
+    seen = []
+
+    class Recorder(P.Pruner):
+        def prune(self, history, others, step, direction):
+            seen.append((dict(history), sorted(map(sorted, (h.items() for h in others))), step))
+            return False
+
+    peers = P.Peers("min")
+    peers.record("a", 0, 1.0)
+    peers.record("b", 0, 2.0)
+    peers.record("b", 1, 0.5)
+    assert Recorder().decide("b", peers, 1, "min") is False
+    assert seen == [({0: 2.0, 1: 0.5}, [[(0, 1.0)]], 1)]

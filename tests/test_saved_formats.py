@@ -225,3 +225,16 @@ def test_checkpoint_and_resume_file_layouts(name):
 
 def test_the_state_file_is_named_as_before():
     assert STATE_FILE == "tuneweights.json"
+
+
+#: One line of a trial's per-epoch journal (``epochs.jsonl``), as written and as read back.
+JOURNAL_LINE = '{"metrics":{"loss":0.25,"val_a_loss":Infinity},"step":3}\n'
+
+
+def test_journal_line_format(tmp_path):
+    from tuneweights.search import journal
+
+    assert journal.FILE == "epochs.jsonl"
+    assert journal.line(3, {"val_a_loss": float("inf"), "loss": np.float32(0.25)}) == JOURNAL_LINE
+    (tmp_path / journal.FILE).write_text(JOURNAL_LINE * 2)
+    assert journal.read(str(tmp_path)) == [(3, {"loss": 0.25, "val_a_loss": float("inf")})] * 2

@@ -1,9 +1,10 @@
 """A search that a test kills with SIGKILL at many points and restarts until it ends.
 
 Usage: python chaos_script.py DIRECTORY [--slow]
-With --slow, each epoch and each atomic write takes a little longer, and a
-marker file announces every write, so that kills land inside training and
-inside state writes.
+With --slow, each epoch, each atomic write and each journal append takes a
+little longer, and a marker file announces every write and every append, so
+that kills land inside training, inside state writes, and inside an append
+(between its two halves: a torn line).
 """
 
 import os
@@ -19,6 +20,7 @@ import tuneweights as tw  # noqa: E402
 from tests.conftest import TwoSources, make_data  # noqa: E402
 from tests.e2e.scripts import freeze_imports  # noqa: E402
 from tuneweights import _io  # noqa: E402
+from tuneweights.search import journal  # noqa: E402
 
 freeze_imports()
 
@@ -38,6 +40,18 @@ def slow_down(directory):
         write(path, slow_writer, suffix)
 
     _io.replace_atomically = announced
+
+    def torn_append(trial_dir, step, metrics):
+        data = journal.line(step, metrics).encode()
+        journal.append_bytes(trial_dir, data[: len(data) // 2])  # half a line, not synced
+        open(os.path.join(directory, f"appending-{os.getpid()}-{time.time_ns()}"), "w").close()
+        time.sleep(0.15)  # a kill now leaves a torn last line
+        with open(journal.path(trial_dir), "ab") as f:
+            f.write(data[len(data) // 2 :])
+            f.flush()
+            os.fsync(f.fileno())
+
+    journal.append = torn_append
 
 
 class SlowEpochs(keras.callbacks.Callback):

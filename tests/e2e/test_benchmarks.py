@@ -52,3 +52,17 @@ def test_trial_cost_quick_mode_prints_both_tables_and_a_headline():
     table = "\n".join(lines)
     assert re.search(r"^\s+2\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d\d\s+\d+\.\d\d$", table, re.M)
     assert re.search(r"^\s+4\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\d\s+\d+\.\d\d$", table, re.M)
+
+
+def test_epoch_cost_quick_mode_prints_a_table_and_headline():
+    lines = run_script("benchmarks/epoch_cost.py", "--quick", timeout=600)
+    assert re.fullmatch(
+        r"headline: tuneweights epoch 16-24 / epoch 4-12 = \d+\.\d\dx, against plain model\.fit \d+\.\d\dx "
+        r"at epochs 16-24 \(goal: flat from epoch 10 to 500, within 1\.1x of plain model\.fit\)",
+        lines[-1],
+    )
+    table = "\n".join(lines)
+    for way in ("plain", "keras-tuner", "tuneweights", "tuneweights-every10"):
+        assert re.search(rf"^{way}\s+\d+\.\d\s+\d\.\d{{3}}\s+\d+\.\d\s+\d\.\d{{3}}$", table, re.M), way
+    for size in ("20 x 10", "40 x 10"):
+        assert re.search(rf"^\s+{size}\s+\d+\.\d\s+\d+\.\d\s+\d+$", table, re.M), size

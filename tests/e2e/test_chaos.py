@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chaos_script.py")
 TRIALS, EPOCHS = 4, 5
-KILLS = 4  # half of them inside a state write
+KILLS = 6  # a third of them inside a state write, a third inside a journal append
 
 
 def launch(directory, *flags):
@@ -56,16 +56,14 @@ def test_search_survives_sigkill_anywhere(tmp_path):
     while True:
         process = launch(chaos_dir, "--slow")
         if kills < KILLS:
-            kind = "write" if kills % 2 else "anytime"
+            kind = ("anytime", "write", "append")[kills % 3]
             started = time.time()
-            if kind == "write":  # wait for a state write in progress, then kill inside it
-                seen = set(glob.glob(os.path.join(chaos_dir, "writing-*")))
+            if (
+                kind != "anytime"
+            ):  # wait for a state write or a journal append in progress, then kill inside it
+                marker = "writing" if kind == "write" else "appending"
                 while process.poll() is None and time.time() - started < 60:
-                    fresh = [
-                        p
-                        for p in glob.glob(os.path.join(chaos_dir, f"writing-{process.pid}-*"))
-                        if p not in seen
-                    ]
+                    fresh = glob.glob(os.path.join(chaos_dir, f"{marker}-{process.pid}-*"))
                     if len(fresh) >= 1 + rng.randrange(6):
                         break
                     time.sleep(0.01)
@@ -92,7 +90,9 @@ def test_search_survives_sigkill_anywhere(tmp_path):
     assert len(records) == TRIALS
     assert {t["status"] for t in records.values()} == {"COMPLETED"}
     assert oracle["run_times"] == {trial_id: 1 for trial_id in records}  # each completed exactly once
-    for record in records.values():
+    for trial_id, record in records.items():
+        left = os.listdir(os.path.join(project, f"trial_{trial_id}"))
+        assert not [name for name in left if name.startswith("resume") or name == "epochs.jsonl"], left
         observations = record["metrics"]["metrics"]["val_a_loss"]["observations"]
         assert [o["step"] for o in observations] == list(range(EPOCHS))
         assert all(len(o["value"]) == 1 for o in observations)

@@ -14,11 +14,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import keras
+from keras_tuner.src.engine import metrics_tracking
 
 from tuneweights import _validation as v
 from tuneweights import switches as switch_module
 from tuneweights._state_files import DamagedStateFile, read_state
-from tuneweights.search.oracle import STATE_FILE
+from tuneweights.search import journal
+from tuneweights.search.oracle import FINISHED, STATE_FILE
 from tuneweights.space import WeightSpace
 from tuneweights.terms import Term
 
@@ -155,12 +157,29 @@ def load_trials(project_dir: str, notes: list[str]) -> list[TrialRecord]:
                 notes.append(f"{path}: {error.problem}; the trial is left out (see `tuneweights check`).")
             continue
         try:
-            trials.append(_parse_trial(state, os.path.getmtime(path)))
+            state, mtime = _with_journal(state, os.path.dirname(path), os.path.getmtime(path))
+            trials.append(_parse_trial(state, mtime))
         except (KeyError, TypeError, ValueError, OSError) as error:
             notes.append(
                 f"{path} is not a trial as keras-tuner writes it ({error!r}): the trial is left out."
             )
     return trials
+
+
+def _with_journal(state: dict[str, Any], trial_dir: str, mtime: float) -> tuple[dict[str, Any], float]:
+    """An unfinished trial's state with the metrics of its journal, and the time of its last record.
+
+    While a trial runs, its epochs go to its journal (`tuneweights.search.journal`)
+    and its ``trial.json`` holds the metrics of its start.
+    """
+    if state.get("status") in FINISHED:
+        return state, mtime
+    records = journal.read(trial_dir)
+    if records is None:
+        return state, mtime
+    saved = metrics_tracking.MetricsTracker.from_config(state.get("metrics") or {"metrics": {}})
+    tracker = journal.tracker_of(records, saved, lambda name: None)
+    return {**state, "metrics": tracker.get_config()}, max(mtime, os.path.getmtime(journal.path(trial_dir)))
 
 
 def durations(

@@ -36,6 +36,12 @@ changes only what it must:
   silent for longer than `heartbeat_timeout` goes to the next worker that
   asks for a trial, which continues it from its last resume checkpoint, and
   a late report from the silent worker is refused, never recorded twice.
+* a reported epoch costs the same at epoch 500 as at epoch 5: it is appended
+  to the trial's journal (`tuneweights.search.journal`) instead of rewriting
+  ``trial.json``, which is written when the trial starts, is taken up again,
+  or ends; the pruner reads per-epoch statistics kept up to date one epoch
+  at a time (`tuneweights.pruners.Peers`), rebuilt from the trials when a
+  project is reloaded.
 """
 
 from __future__ import annotations
@@ -52,19 +58,33 @@ import keras_tuner as kt
 from keras_tuner.src.distribute import utils as dist_utils
 from keras_tuner.src.engine import objective as kt_objective
 from keras_tuner.src.engine import trial as trial_module
+from keras_tuner.src.engine.oracle import _maybe_infer_direction_from_objective
 
 from tuneweights import _validation as v
 from tuneweights import pruners
 from tuneweights._io import is_local, remove_leftovers, write_json_atomic
 from tuneweights._state_files import DamagedStateFile, read_state
-from tuneweights.search import heartbeat, recovery, resume
+from tuneweights.search import heartbeat, journal, recovery, resume
 from tuneweights.space import WeightSpace, differences, saved_form
 
 STATE_FILE = "tuneweights.json"
 STATE_VERSION = 1
 _OWN = frozenset(
-    {"wrapped", "space", "pruner", "pruned", "diverged", "starts", "max_restarts", "repairs", "heartbeats"}
+    {
+        "wrapped",
+        "space",
+        "pruner",
+        "pruned",
+        "diverged",
+        "starts",
+        "max_restarts",
+        "repairs",
+        "heartbeats",
+        "peers",
+    }
 )
+#: A trial with one of these statuses has ended for good: its ``trial.json`` holds all its metrics.
+FINISHED = frozenset({trial_module.TrialStatus.COMPLETED, trial_module.TrialStatus.FAILED})
 #: The metric an epoch's report carries when the training loss became nan or inf (its value: 1).
 #: The oracle records the fact and keeps the metric out of the trial's records.
 DIVERGED_METRIC = "tuneweights/diverged"
@@ -174,6 +194,7 @@ class WeightOracle(kt.Oracle):
         object.__setattr__(self, "starts", {})
         object.__setattr__(self, "max_restarts", max_restarts)
         object.__setattr__(self, "heartbeats", heartbeat.Heartbeats(heartbeat_timeout))
+        object.__setattr__(self, "peers", pruners.Peers(oracle.objective.direction))
         if space is not None:
             space.declare(oracle.hyperparameters)
         _write_atomically(oracle)
@@ -221,6 +242,7 @@ class WeightOracle(kt.Oracle):
         """
         last = resume.last_epoch(self.wrapped._get_trial_dir(trial.trial_id))
         trial.metrics = resume.truncate(trial.metrics, last)
+        self.peers.set_history(trial.trial_id, self._objective_history(trial))
         trial.score = None
         trial.best_step = 0
         if last is None or self.pruned.get(trial.trial_id, -1) > last:
@@ -256,7 +278,7 @@ class WeightOracle(kt.Oracle):
                 value = float(cleaned[name])
                 if not math.isfinite(value):
                     cleaned[name] = worst(direction)
-        trial = self.wrapped.update_trial(trial_id, cleaned, step=step)
+        trial = self._record_epoch(trial_id, cleaned, int(step))
         if trial_id not in self.pruned and not self._should_prune(trial, step):
             return trial
         if trial_id not in self.pruned:
@@ -270,19 +292,52 @@ class WeightOracle(kt.Oracle):
         stopped.status = trial_module.TrialStatus.STOPPED
         return stopped
 
-    def _should_prune(self, trial: Any, step: int) -> bool:
+    def _record_epoch(self, trial_id: str, metrics: dict[str, Any], step: int) -> Any:
+        """Record one epoch of a running trial, at a cost independent of the epochs before it.
+
+        The metrics go into the trial's tracker without keras-tuner's
+        per-update best-value scans, and to disk as one appended journal
+        line (`tuneweights.search.journal`), not a rewrite of ``trial.json``.
+        A wrapped oracle that overrides `update_trial`, or a project
+        directory that is not local, gets keras-tuner's `update_trial`.
+        """
+        inner = self.wrapped
+        if not self._journals():
+            trial = inner.update_trial(trial_id, metrics, step=step)
+        else:
+            trial = inner.trials[trial_id]
+            inner._check_objective_found(metrics)
+            journal.record(trial.metrics, metrics, step, self._direction_of)
+            trial_dir = os.path.join(inner._project_dir, f"trial_{trial_id}")
+            if journal.exists(trial_dir):
+                journal.append(trial_dir, step, metrics)
+            else:  # the first line of this trial's journal: it starts with every epoch recorded so far
+                journal.write(trial_dir, journal.records_of(trial.metrics))
+        history = trial.metrics.metrics.get(inner.objective.name)
+        observation = None if history is None else history._observations.get(step)
+        if observation is not None:
+            self.peers.record(trial_id, step, float(observation.mean()))
+        return trial
+
+    def _journals(self) -> bool:
+        """Whether epochs are journaled (keras-tuner's own `update_trial`, a local directory)."""
+        inner = self.wrapped
+        return type(inner).update_trial is kt.Oracle.update_trial and is_local(inner._project_dir)
+
+    def _direction_of(self, name: str) -> str | None:
+        return _maybe_infer_direction_from_objective(self.wrapped.objective, name)
+
+    def _objective_history(self, trial: Any) -> dict[int, float]:
         name = self.wrapped.objective.name
-        if self.pruner is None or not trial.metrics.exists(name):
+        if not trial.metrics.exists(name):
+            return {}
+        return {int(o.step): float(o.mean()) for o in trial.metrics.get_history(name)}
+
+    def _should_prune(self, trial: Any, step: int) -> bool:
+        if self.pruner is None or trial.trial_id not in self.peers:
             return False
-        histories = {
-            t.trial_id: {o.step: float(o.mean()) for o in t.metrics.get_history(name)}
-            for t in self.wrapped.trials.values()
-            if t.metrics.exists(name)
-        }
-        own = histories.pop(trial.trial_id)
-        return bool(
-            self.pruner.prune(own, list(histories.values()), int(step), self.wrapped.objective.direction)
-        )
+        direction = self.wrapped.objective.direction
+        return bool(self.pruner.decide(trial.trial_id, self.peers, int(step), direction))
 
     @kt.synchronized
     def end_trial(self, trial: Any) -> None:
@@ -322,15 +377,14 @@ class WeightOracle(kt.Oracle):
         Returns:
             True when `step` was the trial's last epoch.
         """
-        name = self.wrapped.objective.name
         ended_there = False
-        for other in self.wrapped.trials.values():
-            steps = [o.step for o in other.metrics.get_history(name)] if other.metrics.exists(name) else []
-            if other.trial_id == trial_id or not steps:
+        for other_id in self.peers.trial_ids():
+            last = self.peers.last_step(other_id)
+            if other_id == trial_id or last is None:
                 continue
-            last = max(steps)
             if last > step:
                 return False
+            other = self.wrapped.trials[other_id]
             finished = (
                 other.status == trial_module.TrialStatus.COMPLETED and other.trial_id not in self.pruned
             )
@@ -430,6 +484,7 @@ class WeightOracle(kt.Oracle):
         project = inner._project_dir
         if not is_local(project):
             inner.reload()
+            self._read_journals()
             self._reconcile()
             self._keep_trials_with_their_workers()
             return
@@ -462,11 +517,35 @@ class WeightOracle(kt.Oracle):
             repairs.oracle_rebuilt = found.started
             for trial_id in recovery.trial_order(inner.trials):
                 inner.hyperparameters.merge(inner.trials[trial_id].hyperparameters.space)
+        self._read_journals()
         self._reconcile()
         self._keep_trials_with_their_workers()
         object.__setattr__(self, "repairs", repairs)
         for problem in problems:
             warnings.warn(f"{problem.path}: {problem.problem}; {problem.action}.", UserWarning, stacklevel=2)
+
+    def _read_journals(self) -> None:
+        """Rebuild the metrics of unfinished trials from their journals, then the pruner's statistics.
+
+        A finished trial's ``trial.json`` holds all its metrics; a journal
+        or resume files left beside it (a process killed between the writes)
+        are removed.
+        """
+        inner = self.wrapped
+        for trial in inner.trials.values():
+            trial_dir = os.path.join(inner._project_dir, f"trial_{trial.trial_id}")
+            if not is_local(trial_dir):
+                continue
+            if trial.status in FINISHED:
+                journal.remove(trial_dir)
+                resume.clear(trial_dir)
+                continue
+            records = journal.read(trial_dir)
+            if records is not None:
+                trial.metrics = journal.tracker_of(records, trial.metrics, self._direction_of)
+        self.peers.clear()
+        for trial in inner.trials.values():
+            self.peers.set_history(trial.trial_id, self._objective_history(trial))
 
     def _reconcile(self) -> None:
         """Make ``oracle.json`` agree with the trial files after a crash between two writes.
@@ -668,13 +747,29 @@ def _write_atomically(oracle: kt.Oracle) -> None:
         write_json_atomic(fname, oracle.get_state())
 
     def save_trial(trial: Any) -> None:
-        fname = os.path.join(oracle._get_trial_dir(trial.trial_id), "trial.json")
+        trial_dir = oracle._get_trial_dir(trial.trial_id)
+        fname = os.path.join(trial_dir, "trial.json")
         if not is_local(fname):
             return type(oracle)._save_trial(oracle, trial)
-        write_json_atomic(fname, trial.get_state())
+        _write_trial(trial_dir, fname, trial)
 
     oracle.save = save
     oracle._save_trial = save_trial
+
+
+def _write_trial(trial_dir: str, fname: str, trial: Any) -> None:
+    """Write ``trial.json``, keeping the trial's journal in agreement with it.
+
+    The journal of an unfinished trial is its record of metrics, so it is
+    rewritten first (a trial taken up again drops epochs); a finished trial's
+    file holds every epoch, and its journal is removed after it.
+    """
+    finished = trial.status in FINISHED
+    if not finished and journal.exists(trial_dir):
+        journal.write(trial_dir, journal.records_of(trial.metrics))
+    write_json_atomic(fname, trial.get_state())
+    if finished:
+        journal.remove(trial_dir)
 
 
 def _count_divergence_apart(oracle: kt.Oracle, diverged: dict[str, int]) -> None:

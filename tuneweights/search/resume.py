@@ -1,6 +1,7 @@
 """Mid-trial resume: a trial interrupted by a crash continues from its last completed epoch.
 
-At the end of every epoch the tuner saves what the trial needs to go on: the
+At the end of every epoch (every ``checkpoint_every``-th epoch, a `Tuner`
+argument) the tuner saves what the trial needs to go on: the
 model's variables (its weights, and tuneweights' loss-weight, schedule-clock
 and switch variables), the optimizer's variables (Adam's moments, its step
 count) and the epoch. The files live in the trial's directory:
@@ -19,6 +20,8 @@ A damaged checkpoint (``resume.json`` truncated or not as written, the array
 file it names missing or unreadable) counts as none: the oracle drops all the
 trial's per-epoch metrics and the trial restarts from epoch 0, which loses
 nothing that the damaged file could have given back.
+
+The resume files of a trial recorded as finished are deleted.
 """
 
 from __future__ import annotations
@@ -207,11 +210,21 @@ def truncate(metrics: metrics_tracking.MetricsTracker, last: int | None) -> metr
 
 
 class ResumeCheckpoint(keras.callbacks.Callback):
-    """Saves the resume state at the end of every epoch (after it was reported)."""
+    """Saves the resume state at the end of every `every`-th epoch (after it was reported).
 
-    def __init__(self, trial_dir: str) -> None:
+    Epochs are counted from 0 as Keras numbers them: with ``every=3`` the
+    checkpoints are taken after epochs 2, 5, 8, ...
+
+    Args:
+        trial_dir: The trial's directory.
+        every: Epochs between two checkpoints (int >= 1).
+    """
+
+    def __init__(self, trial_dir: str, every: int = 1) -> None:
         super().__init__()
         self.trial_dir = trial_dir
+        self.every = every
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        save(self.trial_dir, self.model, epoch)
+        if (epoch + 1) % self.every == 0:
+            save(self.trial_dir, self.model, epoch)

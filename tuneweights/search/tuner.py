@@ -31,7 +31,7 @@ from tuneweights.search import chief, heartbeat, pareto, recovery, resume, seedi
 from tuneweights.search import objectives as _objectives
 from tuneweights.search import progress as _progress
 from tuneweights.search.callbacks import DivergedError, EpochReporter, configure_tensorboard
-from tuneweights.search.oracle import WeightOracle
+from tuneweights.search.oracle import FINISHED, WeightOracle
 from tuneweights.search.replaced import Replaced
 from tuneweights.space import WeightSpace
 from tuneweights.terms import Term
@@ -76,8 +76,20 @@ class Tuner(kt.Tuner):
         pruner: Optional `tuneweights.pruners.Pruner` (or its name, e.g.
             ``"median"``): stops unpromising trials early.
         max_restarts: How many times a trial is taken up again after the
-            process running it stopped (it continues from its last completed
-            epoch); beyond that it is marked FAILED and the search moves on.
+            process running it stopped (it continues from its last resume
+            checkpoint); beyond that it is marked FAILED and the search moves on.
+        checkpoint_every: Save a trial's resume checkpoint (model and
+            optimizer state) every this many epochs (int >= 1, default 1:
+            after every epoch). A trial taken up again after a crash goes on
+            from its last resume checkpoint, so up to ``checkpoint_every - 1``
+            epochs are trained again, and recorded once. A finished trial's
+            resume files are deleted.
+        keep_checkpoints: Which weights a trial keeps for `load_model` and
+            `get_best_models`: ``"best"`` (default, as keras-tuner: the best
+            epoch's), ``"last"`` (the last epoch's, written once when the
+            trial's training ends), or ``"none"`` (nothing; `load_model`
+            raises, and Hyperband refuses it since its rounds start from a
+            parent's checkpoint).
         heartbeat_timeout: In a distributed search, the seconds after which
             the chief presumes dead a worker that sent nothing (no epoch
             reported, no request): its trial goes to the next worker asking
@@ -120,8 +132,12 @@ class Tuner(kt.Tuner):
         heartbeat_timeout: float | None = heartbeat.DEFAULT_TIMEOUT,
         chief_timeout: float | None = DEFAULT_CHIEF_TIMEOUT,
         same_initial_weights: bool | None = None,
+        checkpoint_every: int = 1,
+        keep_checkpoints: str = "best",
         **kwargs: Any,
     ) -> None:
+        self.checkpoint_every = v.check_int("checkpoint_every", checkpoint_every, 1)
+        self.keep_checkpoints = _check_keep_checkpoints(keep_checkpoints, oracle)
         if not isinstance(oracle, kt.Oracle):
             raise v.invalid(
                 "oracle",
@@ -308,6 +324,8 @@ class Tuner(kt.Tuner):
             if last is not None:
                 self._continue_after(trial, last, kwargs)
                 if last + 1 >= FitArguments.bind(args, kwargs, strict=False).epochs:
+                    if self.keep_checkpoints == "last":
+                        SaveLastEpoch(self._get_checkpoint_fname(trial.trial_id)).save(model)
                     return None  # it had run every epoch; only its end was not recorded
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
         if kt_backend.config.multi_backend():  # as keras-tuner does, for `load_model`
@@ -417,10 +435,7 @@ class Tuner(kt.Tuner):
         return int(FitArguments.bind(fit_args, fit_kwargs, strict=False).epochs)
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        checkpoint = SaveBestEpoch(
-            objective=self.oracle.objective,
-            filepath=self._get_checkpoint_fname(trial.trial_id),
-        )
+        checkpoint = self._checkpoint(trial)
         original = kwargs.pop("callbacks", [])
         results = []
         reporters = self._reporters.setdefault(trial.trial_id, [])
@@ -439,9 +454,10 @@ class Tuner(kt.Tuner):
                 tuner_id=self.tuner_id,
             )
             reporters.append(reporter)
-            callbacks += [reporter, tuner_utils.TunerCallback(self, trial), checkpoint]
-            if self.executions_per_trial == 1:
-                callbacks.append(resume.ResumeCheckpoint(trial_dir))  # after the epoch was reported
+            callbacks += [reporter, tuner_utils.TunerCallback(self, trial)]
+            callbacks += [] if checkpoint is None else [checkpoint]
+            if self.executions_per_trial == 1:  # after the epoch was reported
+                callbacks.append(resume.ResumeCheckpoint(trial_dir, every=self.checkpoint_every))
             if self._progress is not None:
                 callbacks.append(self._progress.callback())
                 if not self._custom_fit():
@@ -461,6 +477,13 @@ class Tuner(kt.Tuner):
         """
         run_trial = getattr(type(self).run_trial, "__module__", "")
         return run_trial.startswith("tuneweights.") and not self._custom_fit()
+
+    def _checkpoint(self, trial: Any) -> keras.callbacks.Callback | None:
+        """The callback writing the weights `load_model` reads, as `keep_checkpoints` says."""
+        filepath = self._get_checkpoint_fname(trial.trial_id)
+        if self.keep_checkpoints == "best":
+            return SaveBestEpoch(objective=self.oracle.objective, filepath=filepath)
+        return SaveLastEpoch(filepath) if self.keep_checkpoints == "last" else None
 
     def _custom_fit(self) -> bool:
         """Whether the hypermodel's own `fit` trains (what it prints is its own)."""
@@ -495,6 +518,9 @@ class Tuner(kt.Tuner):
         if self._is_worker() and not self._still_owns(trial):
             return  # the trial is another worker's now: that one ends it
         super().on_trial_end(trial)
+        if self.oracle.get_trial(trial.trial_id).status in FINISHED:
+            # Recorded as ended: it never resumes, and keeps no more on disk than keras-tuner's.
+            resume.clear(self.get_trial_dir(trial.trial_id))
         if self._progress is not None:
             outcome, score = _progress.trial_outcome(self.oracle, trial.trial_id)
             self._progress.trial_end(trial.trial_id, outcome, score, _progress.search_state(self.oracle))
@@ -562,7 +588,19 @@ class Tuner(kt.Tuner):
 
     # -- results ------------------------------------------------------------
     def load_model(self, trial: Any) -> keras.Model:
-        """The model `build(hp)` returned for `trial`, with its best epoch's weights."""
+        """The model `build(hp)` returned for `trial`, with its best (or last) epoch's weights.
+
+        Raises:
+            ConfigurationError: the search keeps no checkpoints
+                (``keep_checkpoints="none"``).
+        """
+        if self.keep_checkpoints == "none":
+            raise v.invalid(
+                "keep_checkpoints",
+                "be 'best' or 'last' to load a trial's model (with 'none' no weights are kept; "
+                "rebuild it with `retrain_best`)",
+                self.keep_checkpoints,
+            )
         path = self._get_checkpoint_fname(trial.trial_id)
         _check_checkpoint(path, trial.trial_id)
         if self._weighted is None:
@@ -943,15 +981,52 @@ class SaveBestEpoch(tuner_utils.SaveBestEpoch):  # keras-tuner's name: code look
     """
 
     def _save_model(self) -> None:
+        self._saved_once = True
         if not is_local(self.filepath):
             return super()._save_model()
         replace_atomically(self.filepath, self.model.save_weights, suffix=".weights.h5")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if not getattr(self, "_saved_once", False):
-            self._saved_once = True
-            self._save_model()
         super().on_epoch_end(epoch, logs)
+        if not getattr(self, "_saved_once", False):  # the first epoch was not an improvement (never finite)
+            self._save_model()
+
+
+class SaveLastEpoch(keras.callbacks.Callback):
+    """Saves the model's weights once, when its training ends (``keep_checkpoints="last"``).
+
+    The file is the one keras-tuner's best-epoch checkpoint would be, so
+    `load_model` and `get_best_models` read it; it is replaced atomically.
+    """
+
+    def __init__(self, filepath: str) -> None:
+        super().__init__()
+        self.filepath = filepath
+
+    def save(self, model: keras.Model) -> None:
+        if is_local(self.filepath):
+            replace_atomically(self.filepath, model.save_weights, suffix=".weights.h5")
+        else:
+            model.save_weights(self.filepath)
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self.save(self.model)
+
+
+KEEP_CHECKPOINTS = ("best", "last", "none")
+
+
+def _check_keep_checkpoints(keep: Any, oracle: Any) -> str:
+    if keep not in KEEP_CHECKPOINTS:
+        raise v.invalid("keep_checkpoints", f"be one of {list(KEEP_CHECKPOINTS)}", keep)
+    inner = oracle.wrapped if isinstance(oracle, WeightOracle) else oracle
+    if keep == "none" and isinstance(inner, kt.oracles.HyperbandOracle):
+        raise v.invalid(
+            "keep_checkpoints",
+            "be 'best' or 'last' with Hyperband, whose rounds start from their parent trial's checkpoint",
+            keep,
+        )
+    return str(keep)
 
 
 def _fresh_optimizer(optimizer: Any) -> Any:

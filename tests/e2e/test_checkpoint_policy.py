@@ -1,0 +1,178 @@
+"""`checkpoint_every` and `keep_checkpoints`: what a trial writes, keeps, and how it resumes."""
+
+import os
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+import tuneweights as tw
+from tests.conftest import TwoSources
+from tuneweights.search import journal, resume
+from tuneweights.search import tuner as tuner_module
+
+EPOCHS = 5
+STARTED = {"trials": 0}
+BEGUN: list[int] = []
+SAVED: list[int] = []
+
+
+class InterruptSecondTrial(keras.callbacks.Callback):
+    """Stands in for a killed process at the end of epoch 3 of the second trial (before reporting it)."""
+
+    def on_train_begin(self, logs=None):
+        STARTED["trials"] += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if STARTED["trials"] == 2 and epoch == 3:
+            raise KeyboardInterrupt
+
+
+class RecordEpochs(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        BEGUN.append(epoch)
+
+
+def tuner_in(directory, **kwargs):
+    return tw.RandomSearch(
+        TwoSources(),
+        objective="val_a_loss",
+        max_trials=2,
+        seed=5,
+        directory=str(directory),
+        project_name="policy",
+        **kwargs,
+    )
+
+
+def search(tuner, data, callbacks=()):
+    x, y = data
+    tuner.search(x, y, validation_data=(x, y), epochs=EPOCHS, verbose=0, callbacks=list(callbacks))
+    return tuner
+
+
+def files(tmp_path, trial_id):
+    return sorted(os.listdir(tmp_path / "policy" / f"trial_{trial_id}"))
+
+
+def test_every_third_epoch_checkpoints_and_a_crash_reruns_the_epochs_after_it_once(
+    tmp_path, data, monkeypatch
+):
+    saved = resume.save
+    monkeypatch.setattr(resume, "save", lambda d, m, e: (SAVED.append(e), saved(d, m, e)))
+    STARTED["trials"], SAVED[:] = 0, []
+    with pytest.raises(KeyboardInterrupt):
+        search(tuner_in(tmp_path, checkpoint_every=3), data, [InterruptSecondTrial()])
+    assert SAVED == [2, 2]  # after epoch 2 only; the first trial's epoch 5 is not a multiple of 3
+    BEGUN.clear()
+    tuner = search(tuner_in(tmp_path, checkpoint_every=3), data, [RecordEpochs()])
+    assert BEGUN == [3, 4]  # from the checkpoint after epoch 2: epoch 3 is trained again
+    for trial in tuner.oracle.trials.values():
+        assert trial.status == "COMPLETED"
+        history = trial.metrics.get_history("val_a_loss")
+        assert [(o.step, len(o.value)) for o in history] == [(step, 1) for step in range(EPOCHS)]
+        listed = files(tmp_path, trial.trial_id)
+        assert (
+            "checkpoint.weights.h5" in listed and resume.POINTER not in listed and journal.FILE not in listed
+        )
+        assert not [name for name in listed if name.startswith("resume-")]
+
+
+@pytest.mark.parametrize("every", [0, 1.5, True])
+def test_checkpoint_every_must_be_a_positive_int(tmp_path, every):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=rf"Argument `checkpoint_every` must be an int >= 1. Received: checkpoint_every={every!r}",
+    ):
+        tuner_in(tmp_path, checkpoint_every=every)
+    assert not os.path.exists(tmp_path / "policy")
+
+
+def test_keep_checkpoints_is_one_of_three(tmp_path):
+    with pytest.raises(
+        tw.ConfigurationError,
+        match=r"Argument `keep_checkpoints` must be one of \['best', 'last', 'none'\]. Received: keep_checkpoints='all'",
+    ):
+        tuner_in(tmp_path, keep_checkpoints="all")
+
+
+def test_hyperband_needs_kept_checkpoints(tmp_path):
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `keep_checkpoints` must be 'best' or 'last' with Hyperband"
+    ):
+        tw.Hyperband(
+            TwoSources(),
+            objective="val_a_loss",
+            max_epochs=3,
+            keep_checkpoints="none",
+            directory=str(tmp_path),
+        )
+
+
+def test_keep_last_loads_the_last_epoch_and_none_keeps_no_weights(tmp_path, data):
+    last = search(tuner_in(tmp_path / "last", keep_checkpoints="last"), data)
+    trial = last.oracle.get_best_trials(1)[0]
+    x, y = data
+    model = last.load_model(trial)
+    # the loaded model is the last epoch's: its validation loss is the one recorded for epoch 4
+    recorded = trial.metrics.get_history("val_a_loss")[-1].value[0]
+    np.testing.assert_allclose(
+        float(np.mean((model.predict(x, verbose=0)[:, 0] - y["ya"][:, 0]) ** 2)), recorded, rtol=1e-4
+    )
+
+    none = search(tuner_in(tmp_path / "none", keep_checkpoints="none"), data)
+    trial = none.oracle.get_best_trials(1)[0]
+    assert trial.status == "COMPLETED" and trial.score is not None
+    assert "checkpoint.weights.h5" not in files(tmp_path / "none", trial.trial_id)
+    with pytest.raises(
+        tw.ConfigurationError, match=r"Argument `keep_checkpoints` must be 'best' or 'last' to load"
+    ):
+        none.load_model(trial)
+
+
+def test_the_first_epochs_best_checkpoint_is_written_once(tmp_path, data, monkeypatch):
+    writes = []
+
+    save = tuner_module.replace_atomically
+    monkeypatch.setattr(
+        tuner_module,
+        "replace_atomically",
+        lambda path, *a, **k: (writes.append(os.path.basename(path)), save(path, *a, **k)),
+    )
+    x, y = data
+    tuner = tuner_in(tmp_path, keep_checkpoints="best")
+    tuner.oracle.max_trials = 1
+    tuner.search(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    assert writes == ["checkpoint.weights.h5"]
+
+
+def test_a_finished_trial_keeps_what_keras_tuner_keeps(tmp_path, data):
+    tuner = search(tuner_in(tmp_path), data)
+    x, y = data
+    plain = kt.RandomSearch(
+        lambda hp: keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)]),
+        objective="val_loss",
+        max_trials=1,
+        directory=str(tmp_path),
+        project_name="kt",
+    )
+    plain.model_compile = None
+    plain.hypermodel.build = lambda hp: _compiled()
+    plain.search(x, y["ya"], validation_data=(x, y["ya"]), epochs=2, verbose=0)
+    (kept,) = [
+        sorted(os.listdir(tmp_path / "kt" / d)) for d in os.listdir(tmp_path / "kt") if d.startswith("trial_")
+    ]
+    assert len(tuner.oracle.trials) == 2
+    for trial in tuner.oracle.trials.values():
+        assert (
+            files(tmp_path, trial.trial_id)
+            == kept
+            == ["build_config.json", "checkpoint.weights.h5", "trial.json"]
+        )
+
+
+def _compiled():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    return model
