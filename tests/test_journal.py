@@ -4,6 +4,7 @@ import json
 import os
 
 import keras_tuner as kt
+import numpy as np
 import pytest
 from keras_tuner.src.engine import metrics_tracking
 
@@ -115,6 +116,7 @@ def test_taking_a_trial_up_again_drops_the_journal_after_the_last_checkpoint(tmp
     trial_dir = str(tmp_path / "p" / f"trial_{trial.trial_id}")
     for epoch, value in enumerate([3.0, 2.0, 2.5, 1.0]):
         oracle.update_trial(trial.trial_id, {"val_a_loss": value}, step=epoch)
+    np.savez(os.path.join(trial_dir, "resume-1.npz"), w0=np.zeros(2, "float32"))
     with open(os.path.join(trial_dir, resume.POINTER), "w") as f:
         json.dump({"epoch": 1, "file": "resume-1.npz"}, f)  # the last checkpoint: epoch 1
     oracle.save()
