@@ -28,7 +28,10 @@ changes only what it must:
   keras-tuner's files as ``tuneweights.json`` and the space is checked when a
   project is reloaded;
 * reloading a project removes the temporary files that interrupted writes
-  left in it.
+  left in it;
+* the wrapped oracle's proposals are the same after a restart as in an
+  uninterrupted search, and never repeat a configuration already run or
+  running (`tuneweights.search.proposals`).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from keras_tuner.src.engine import trial as trial_module
 from tuneweights import _validation as v
 from tuneweights import pruners
 from tuneweights._io import is_local, remove_leftovers, write_json_atomic
-from tuneweights.search import resume
+from tuneweights.search import proposals, resume
 from tuneweights.space import WeightSpace, differences, saved_form
 
 STATE_FILE = "tuneweights.json"
@@ -155,6 +158,7 @@ class WeightOracle(kt.Oracle):
             space.declare(oracle.hyperparameters)
         _write_atomically(oracle)
         _count_divergence_apart(oracle, self.diverged)
+        proposals.install(oracle)
 
     def __getattr__(self, name: str) -> Any:
         if name in _OWN:  # not yet set (during unpickling): avoid recursion
@@ -396,10 +400,13 @@ class WeightOracle(kt.Oracle):
 
         keras-tuner writes a trial's file, then its own state: a process
         killed in between leaves a trial that ended but is still queued to run
-        again, or a new trial that nothing will ever run. The trial files are
-        the later record, so they win.
+        again (the trial files are the later record, so they win), or a new
+        trial that never started, which is forgotten so that it is proposed
+        again from the state saved before it
+        (`tuneweights.search.proposals.forget_unrecorded`).
         """
         inner = self.wrapped
+        proposals.forget_unrecorded(inner)  # its proposal is made again, from the state saved before it
         queued = set(inner._retry_queue)
         for trial_id, trial in inner.trials.items():
             if trial.status in (trial_module.TrialStatus.COMPLETED, trial_module.TrialStatus.FAILED):
