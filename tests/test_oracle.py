@@ -322,25 +322,36 @@ def test_hyperband_refuses_a_pruner(tmp_path):
 
 def test_reload_reconciles_a_crash_between_trial_and_oracle_writes(tmp_path):
     oracle = wrapped(tmp_path)
-    finish(oracle, [1.0])
+    first = finish(oracle, [1.0])
     ended = oracle.create_trial("t0")  # ran to its end; killed after its trial.json, before oracle.json
     oracle.update_trial(ended.trial_id, {"val_a_loss": 0.5}, step=0)
     oracle.save()
     ended.status = "COMPLETED"
     oracle.wrapped.score_trial(ended)
     oracle.wrapped._save_trial(ended)
-    orphan = kt.engine.trial.Trial(
-        oracle.get_space(), trial_id="9", status="RUNNING"
-    )  # new, oracle.json not saved
-    oracle.wrapped._save_trial(orphan)
+
+    def killed():
+        raise KeyboardInterrupt
+
+    oracle.wrapped.save = killed  # a new trial: its trial.json written, oracle.json not
+    with pytest.raises(KeyboardInterrupt):
+        oracle.create_trial("t1")
+    (orphan,) = (
+        t for t in oracle.wrapped.trials.values() if t.trial_id not in (first.trial_id, ended.trial_id)
+    )
+    orphan_file = tmp_path / "p" / f"trial_{orphan.trial_id}" / "trial.json"
+    assert orphan_file.exists()
 
     again = wrapped(tmp_path)
     again.reload()
     inner = again.wrapped
     assert ended.trial_id not in inner._retry_queue and ended.trial_id in inner.end_order
     assert inner._run_times[ended.trial_id] == 1
-    assert inner._retry_queue == ["9"]  # the orphan will run; nothing ends twice
-    assert again.create_trial("t0").trial_id == "9"
+    assert inner._retry_queue == [] and orphan.trial_id not in inner.trials  # nothing ends twice
+    assert not orphan_file.exists()  # it never ran: the oracle proposes it again, from the saved state
+    proposed = again.create_trial("t0")
+    assert proposed.trial_id == orphan.trial_id
+    assert proposed.hyperparameters.values == orphan.hyperparameters.values
 
 
 def test_nothing_is_recorded_after_the_pruning_epoch(tmp_path):
@@ -551,3 +562,113 @@ def test_a_workers_reporter_stops_its_trial_once_another_worker_owns_it(tmp_path
     with pytest.raises(TrialLostError, match=rf"Trial {first.trial_id} was handed to another worker"):
         reporter.report(1, {"val_a_loss": 1.0})
     assert reporter.reported == 1 and steps(oracle, first.trial_id) == []
+
+
+class Stubborn(kt.Oracle):
+    """A strategy that proposes the same values every time (as a Gaussian process can)."""
+
+    def __init__(self, values, **kwargs):
+        super().__init__(objective=kt.Objective("val_a_loss", "min"), **kwargs)
+        self.values = values
+
+    def populate_space(self, trial_id):
+        return {"status": "RUNNING", "values": dict(self.values)}
+
+
+def test_a_repeated_proposal_is_replaced_by_values_not_yet_tried(tmp_path):
+    oracle = wrapped(tmp_path, Stubborn({"ratio/b": 2.0}, max_trials=6, seed=4))
+    trials = [finish(oracle, [1.0]) for _ in range(6)]
+    values = [t.hyperparameters.values["ratio/b"] for t in trials]
+    assert values[0] == 2.0  # a new proposal is kept as it is
+    assert len(set(values)) == 6 and all(0.01 <= v <= 100 for v in values[1:])
+    hashes = {oracle._compute_values_hash(t.hyperparameters.values) for t in trials}
+    assert len(hashes) == 6
+
+    again = wrapped(tmp_path / "again", Stubborn({"ratio/b": 2.0}, max_trials=6, seed=4))
+    assert [finish(again, [1.0]).hyperparameters.values["ratio/b"] for _ in range(6)] == values
+
+
+class Recording(kt.oracles.RandomSearchOracle):
+    """RandomSearch, keeping what it proposed."""
+
+    def populate_space(self, trial_id):
+        response = super().populate_space(trial_id)
+        self.proposed = [*getattr(self, "proposed", []), dict(response["values"])]
+        return response
+
+
+def test_new_proposals_are_kept_as_they_are(tmp_path):
+    oracle = wrapped(tmp_path, Recording(kt.Objective("val_a_loss", "min"), max_trials=4, seed=1))
+    trials = [finish(oracle, [float(i)]) for i in range(4)]
+    assert [t.hyperparameters.values for t in trials] == oracle.wrapped.proposed
+
+
+def small_space():
+    hp = kt.HyperParameters()
+    hp.Choice("units", [1, 2])
+    return hp
+
+
+def test_an_exhausted_space_ends_the_search_with_a_stopped_trial(tmp_path):
+    inner = Stubborn({"units": 1}, hyperparameters=small_space(), max_trials=10, seed=1)
+    oracle = WeightOracle(inner, None)
+    oracle._set_project_dir(str(tmp_path), "p")
+    first, second = finish(oracle, [1.0]), finish(oracle, [1.0])
+    assert [first.hyperparameters.values, second.hyperparameters.values] == [{"units": 1}, {"units": 2}]
+    stopped = oracle.create_trial("t0")
+    assert stopped.status == "STOPPED"
+    assert len(oracle.trials) == 2 and "t0" not in oracle.tuner_ids  # as keras-tuner ends a search
+
+
+def test_an_exhausted_space_waits_while_trials_run(tmp_path):
+    inner = Stubborn({"units": 1}, hyperparameters=small_space(), max_trials=10, seed=1)
+    oracle = WeightOracle(inner, None)
+    oracle._set_project_dir(str(tmp_path), "p")
+    running = [oracle.create_trial("t0"), oracle.create_trial("t1")]
+    assert sorted(t.hyperparameters.values["units"] for t in running) == [1, 2]
+    assert oracle.create_trial("t2").status == "IDLE"  # a running trial may still change the space
+    for trial in running:
+        oracle.update_trial(trial.trial_id, {"val_a_loss": 1.0})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    assert oracle.create_trial("t2").status == "STOPPED"
+
+
+def test_bayesian_optimization_runs_each_configuration_of_a_small_space_once(tmp_path):
+    hp = kt.HyperParameters()
+    hp.Choice("units", [1, 2, 3, 4])
+    inner = kt.oracles.BayesianOptimizationOracle(
+        kt.Objective("val_a_loss", "min"), max_trials=10, num_initial_points=2, hyperparameters=hp, seed=2
+    )
+    oracle = WeightOracle(inner, None)
+    oracle._set_project_dir(str(tmp_path), "p")
+    units = []
+    while (trial := oracle.create_trial("t0")).status == "RUNNING":
+        units.append(trial.hyperparameters.values["units"])
+        oracle.update_trial(trial.trial_id, {"val_a_loss": abs(units[-1] - 3.0)})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    assert trial.status == "STOPPED"
+    assert sorted(units) == [1, 2, 3, 4]
+
+
+def test_a_hyperband_promotion_is_not_a_repeat_of_the_trial_it_continues(tmp_path):
+    inner = kt.oracles.HyperbandOracle(kt.Objective("val_a_loss", "min"), max_epochs=3, factor=3, seed=1)
+    oracle = wrapped(tmp_path, inner)
+    trials = []
+    while (trial := oracle.create_trial("t0")).status == "RUNNING":
+        values = trial.hyperparameters.values
+        for epoch in range(values["tuner/initial_epoch"], values["tuner/epochs"]):
+            oracle.update_trial(
+                trial.trial_id, {"val_a_loss": abs(values["ratio/b"] - 1.0) + 1 / (1 + epoch)}, step=epoch
+            )
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+        trials.append(oracle.get_trial(trial.trial_id))
+    promoted = [t for t in trials if "tuner/trial_id" in t.hyperparameters.values]
+    assert promoted
+    for trial in promoted:
+        parent = oracle.get_trial(trial.hyperparameters.values["tuner/trial_id"])
+        assert trial.hyperparameters.values["ratio/b"] == parent.hyperparameters.values["ratio/b"]
+    round_zero = [t.hyperparameters.values["ratio/b"] for t in trials if t not in promoted]
+    assert len(set(round_zero)) == len(round_zero)

@@ -1,6 +1,7 @@
 """A search that a test kills with SIGKILL at many points and restarts until it ends.
 
-Usage: python chaos_script.py DIRECTORY [--slow]
+Usage: python chaos_script.py DIRECTORY STRATEGY [--slow]
+STRATEGY is random, bayesian or hyperband (`tests.e2e.crash_searches.DRILL`).
 With --slow, each epoch, each atomic write and each journal append takes a
 little longer, and a marker file announces every write and every append, so
 that kills land inside training, inside state writes, and inside an append
@@ -16,15 +17,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import keras  # noqa: E402
 
-import tuneweights as tw  # noqa: E402
-from tests.conftest import TwoSources, make_data  # noqa: E402
+from tests.conftest import make_data  # noqa: E402
+from tests.e2e.crash_searches import DRILL, make_tuner  # noqa: E402
 from tests.e2e.scripts import freeze_imports  # noqa: E402
 from tuneweights import _io  # noqa: E402
 from tuneweights.search import journal  # noqa: E402
 
 freeze_imports()
 
-TRIALS = 4
 EPOCHS = 5
 
 
@@ -60,19 +60,11 @@ class SlowEpochs(keras.callbacks.Callback):
 
 
 def main():
-    directory = sys.argv[1]
+    directory, strategy = sys.argv[1:3]
     slow = "--slow" in sys.argv
     if slow:
         slow_down(directory)
-    tuner = tw.RandomSearch(
-        TwoSources(),
-        objective="val_a_loss",
-        max_trials=TRIALS,
-        seed=9,
-        max_restarts=100,
-        directory=directory,
-        project_name="chaos",
-    )
+    tuner = make_tuner(strategy, directory, max_restarts=100, **DRILL[strategy])
     x, y = make_data()
     tuner.search(
         x,

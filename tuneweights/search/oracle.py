@@ -42,6 +42,9 @@ changes only what it must:
   or ends; the pruner reads per-epoch statistics kept up to date one epoch
   at a time (`tuneweights.pruners.Peers`), rebuilt from the trials when a
   project is reloaded.
+* the wrapped oracle's proposals are the same after a restart as in an
+  uninterrupted search, and never repeat a configuration already run or
+  running (`tuneweights.search.proposals`).
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ from tuneweights import _validation as v
 from tuneweights import pruners
 from tuneweights._io import is_local, remove_leftovers, write_json_atomic
 from tuneweights._state_files import DamagedStateFile, read_state
-from tuneweights.search import heartbeat, journal, recovery, resume
+from tuneweights.search import heartbeat, journal, proposals, recovery, resume
 from tuneweights.space import WeightSpace, differences, saved_form
 
 STATE_FILE = "tuneweights.json"
@@ -199,6 +202,7 @@ class WeightOracle(kt.Oracle):
             space.declare(oracle.hyperparameters)
         _write_atomically(oracle)
         _count_divergence_apart(oracle, self.diverged)
+        proposals.install(oracle)
 
     def __getattr__(self, name: str) -> Any:
         if name in _OWN:  # not yet set (during unpickling): avoid recursion
@@ -518,7 +522,7 @@ class WeightOracle(kt.Oracle):
             for trial_id in recovery.trial_order(inner.trials):
                 inner.hyperparameters.merge(inner.trials[trial_id].hyperparameters.space)
         self._read_journals()
-        self._reconcile()
+        self._reconcile(oracle_read=found.oracle is not None)
         self._keep_trials_with_their_workers()
         object.__setattr__(self, "repairs", repairs)
         for problem in problems:
@@ -547,15 +551,21 @@ class WeightOracle(kt.Oracle):
         for trial in inner.trials.values():
             self.peers.set_history(trial.trial_id, self._objective_history(trial))
 
-    def _reconcile(self) -> None:
+    def _reconcile(self, oracle_read: bool = True) -> None:
         """Make ``oracle.json`` agree with the trial files after a crash between two writes.
 
         keras-tuner writes a trial's file, then its own state: a process
         killed in between leaves a trial that ended but is still queued to run
-        again, or a new trial that nothing will ever run. The trial files are
-        the later record, so they win.
+        again (the trial files are the later record, so they win), or a new
+        trial that never started, which is forgotten so that it is proposed
+        again from the state saved before it
+        (`tuneweights.search.proposals.forget_unrecorded`). When ``oracle.json``
+        was rebuilt from the trial files (`oracle_read` False), it records no
+        start, and nothing is forgotten.
         """
         inner = self.wrapped
+        if oracle_read:
+            proposals.forget_unrecorded(inner)  # its proposal is made again, from the state saved before it
         queued = set(inner._retry_queue)
         for trial_id in recovery.trial_order(inner.trials):
             trial = inner.trials[trial_id]
