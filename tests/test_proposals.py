@@ -75,10 +75,10 @@ def run(oracle, handed_out):
 
 
 def crash_in_writes(monkeypatch):
-    """From now on, crash inside every n-th atomic write, n drawn from 1..20 each time."""
+    """From now on, crash inside every n-th atomic write, n drawn from 1..8 each time."""
     rng = random.Random(0)
     write = _io.replace_atomically
-    count = {"writes": 0, "next": rng.randint(1, 20), "crashes": 0}
+    count = {"writes": 0, "next": rng.randint(1, 8), "crashes": 0}
 
     def crashing(path, writer, suffix=""):
         count["writes"] += 1
@@ -86,7 +86,7 @@ def crash_in_writes(monkeypatch):
 
             def then_crash(tmp):
                 writer(tmp)
-                count.update(writes=0, next=rng.randint(1, 20), crashes=count["crashes"] + 1)
+                count.update(writes=0, next=rng.randint(1, 8), crashes=count["crashes"] + 1)
                 raise Crash(path)
 
             return write(path, then_crash, suffix)
