@@ -274,8 +274,8 @@ def report(
     first, last = medians["tuneweights"][0], medians["tuneweights"][-1]
     (lo, hi), (first_lo, first_hi) = windows[-1], windows[0]
     return (
-        f"headline: tuneweights epoch {lo}-{hi} / epoch {first_lo}-{first_hi} = {last / first:.2f}x, "
-        f"against plain model.fit {last / window(plain, lo, hi):.2f}x at epochs {lo}-{hi} "
+        f"headline: epoch_cost={last / first:.2f}x from epochs {first_lo}-{first_hi} to {lo}-{hi}, "
+        f"{last / window(plain, lo, hi):.2f}x plain model.fit at epochs {lo}-{hi} "
         "(goal: flat from epoch 10 to 500, within 1.1x of plain model.fit)"
     )
 

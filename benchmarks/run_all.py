@@ -202,6 +202,26 @@ def judge_units(headline: Headline, output: str) -> Verdict:
     )
 
 
+def judge_epoch_cost(headline: Headline, output: str) -> Verdict:
+    """Flat per-epoch cost (last window within 1.1x of the first) and within 1.1x of plain model.fit."""
+    growth = numbers(headline.value)[0]
+    against_plain = re.search(rf"({NUMBER})x plain model\.fit", headline.value)
+    if against_plain is None:
+        return Verdict(None)
+    verdict = verdict_of(float(against_plain[1]), "<=", 1.1, "tuneweights epoch / plain model.fit epoch")
+    return dataclasses.replace(verdict, passed=bool(verdict.passed) and growth <= 1.1)
+
+
+def judge_trial_cost(headline: Headline, output: str) -> Verdict:
+    """A trial 5x cheaper than keras-tuner's (and, with a per-epoch table, epochs within 1.1x of plain)."""
+    values = numbers(headline.value)
+    verdict = verdict_of(values[0], ">=", 5.0, "keras-tuner trial / tuneweights trial", log=True)
+    per_epoch = re.search(rf"({NUMBER})x plain model\.fit per further epoch", headline.value)
+    if per_epoch is None:
+        return verdict
+    return dataclasses.replace(verdict, passed=bool(verdict.passed) and float(per_epoch[1]) <= 1.1)
+
+
 JUDGES: dict[str, Callable[[Headline, str], Verdict]] = {
     "overhead": judge_overhead,
     "schedule_gap": judge_schedule_gap,
@@ -211,6 +231,8 @@ JUDGES: dict[str, Callable[[Headline, str], Verdict]] = {
     "c_static_minus_best_adaptive": judge_c,
     "d_searched_w_pos": judge_d,
     "c_units_searched_change": judge_units,
+    "epoch_cost": judge_epoch_cost,
+    "trial_cost": judge_trial_cost,
 }
 
 
@@ -263,6 +285,18 @@ BENCHMARKS = (
         "backends",
         "benchmarks/backends.py",
         "Speed: the same search on each Keras backend against its model.fit",
+        fast=("--quick",),
+    ),
+    Benchmark(
+        "epoch_cost",
+        "benchmarks/epoch_cost.py",
+        "Speed: per-epoch cost over 500 epochs against model.fit and keras-tuner",
+        fast=("--quick",),
+    ),
+    Benchmark(
+        "trial_cost",
+        "benchmarks/trial_cost.py",
+        "Speed: per-trial cost against keras-tuner on the same build(hp)",
         fast=("--quick",),
     ),
 )

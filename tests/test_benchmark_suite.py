@@ -464,3 +464,51 @@ def test_a_stopped_keep_run_keeps_the_previous_runs_of_what_it_did_not_run(tmp_p
     assert run_all.main([*args, "--only", "one,two", "--keep"], benchmarks=benchmarks) == 1
     assert json.loads((tmp_path / "page.json").read_text())["runs"] == before  # neither ran again
     assert "| [one](#one) | 1 | - | - | **not run** | - |" in (tmp_path / "page.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "line, passed, value",
+    [
+        (
+            "headline: epoch_cost=0.62x from epochs 10-60 to 450-500, 1.71x plain model.fit at epochs "
+            "450-500 (goal: flat from epoch 10 to 500, within 1.1x of plain model.fit)",
+            False,
+            1.71,
+        ),
+        (
+            "headline: epoch_cost=1.02x from epochs 10-60 to 450-500, 1.05x plain model.fit at epochs "
+            "450-500 (goal: flat from epoch 10 to 500, within 1.1x of plain model.fit)",
+            True,
+            1.05,
+        ),
+        (  # within 1.1x of plain, but growing
+            "headline: epoch_cost=1.30x from epochs 10-60 to 450-500, 1.05x plain model.fit at epochs "
+            "450-500 (goal: flat from epoch 10 to 500, within 1.1x of plain model.fit)",
+            False,
+            1.05,
+        ),
+        (
+            "headline: trial_cost=5.20x cheaper per trial than keras-tuner at 400 trials, 1.04x plain "
+            "model.fit per further epoch at 500 epochs (goal: 5x cheaper per trial, within 1.1x of plain "
+            "model.fit per epoch)",
+            True,
+            5.2,
+        ),
+        (
+            "headline: trial_cost=5.20x cheaper per trial than keras-tuner at 400 trials, 1.40x plain "
+            "model.fit per further epoch at 500 epochs (goal: 5x cheaper per trial, within 1.1x of plain "
+            "model.fit per epoch)",
+            False,
+            5.2,
+        ),
+        (
+            "headline: trial_cost=1.07x cheaper per trial than keras-tuner at 10 trials "
+            "(goal: 5x cheaper per trial)",
+            False,
+            1.07,
+        ),
+    ],
+)
+def test_the_cost_benchmarks_are_judged_on_both_of_their_goals(line, passed, value):
+    verdict = run_all.judge(run_all.parse_headline(line), "")
+    assert (verdict.passed, verdict.value) == (passed, value)

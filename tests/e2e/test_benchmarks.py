@@ -45,8 +45,9 @@ def test_backends_quick_mode_prints_a_table_and_headline():
 def test_trial_cost_quick_mode_prints_both_tables_and_a_headline():
     lines = run_script("benchmarks/trial_cost.py", "--quick", timeout=900)
     assert re.fullmatch(
-        r"headline: trial=\d+\.\d\dx cheaper than keras-tuner at 2 trials \(goal: 5x\), "
-        r"epoch=\d+\.\d\dx plain model\.fit at 4 epochs \(goal: within 1\.1x\)",
+        r"headline: trial_cost=\d+\.\d\dx cheaper per trial than keras-tuner at 2 trials, "
+        r"\d+\.\d\dx plain model\.fit per further epoch at 4 epochs "
+        r"\(goal: 5x cheaper per trial, within 1\.1x of plain model\.fit per epoch\)",
         lines[-1],
     )
     table = "\n".join(lines)
@@ -57,7 +58,7 @@ def test_trial_cost_quick_mode_prints_both_tables_and_a_headline():
 def test_epoch_cost_quick_mode_prints_a_table_and_headline():
     lines = run_script("benchmarks/epoch_cost.py", "--quick", timeout=600)
     assert re.fullmatch(
-        r"headline: tuneweights epoch 16-24 / epoch 4-12 = \d+\.\d\dx, against plain model\.fit \d+\.\d\dx "
+        r"headline: epoch_cost=\d+\.\d\dx from epochs 4-12 to 16-24, \d+\.\d\dx plain model\.fit "
         r"at epochs 16-24 \(goal: flat from epoch 10 to 500, within 1\.1x of plain model\.fit\)",
         lines[-1],
     )
