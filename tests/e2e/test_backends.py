@@ -17,8 +17,8 @@ from numpy.testing import assert_allclose
 from tests.e2e.scripts import backends, run_script
 from tuneweights import strategies as S
 
-# TensorFlow runs the same checks in the slow tier: the rest of the suite checks each feature there in detail.
-BACKENDS = backends("tensorflow", "jax", "torch", slow=("tensorflow",))
+# TensorFlow and PyTorch run the same checks in the slow tier (PyTorch also in `tox -e torch`): the rest of the suite checks each feature on TensorFlow in detail.
+BACKENDS = backends("tensorflow", "jax", "torch", slow=("tensorflow", "torch"))
 
 
 def steps(trial, name):

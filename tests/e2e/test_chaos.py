@@ -151,7 +151,11 @@ def quick_search(strategy, directory, callbacks=()):
     return tuner
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize(
+    "strategy",
+    # the oracle-level crash tests of tests/test_proposals.py cover every strategy in the core suite
+    [pytest.param(s, marks=[pytest.mark.slow] if s != "random" else []) for s in STRATEGIES],
+)
 def test_a_search_stopped_in_a_trial_proposes_what_an_uninterrupted_one_does(tmp_path, strategy):
     reference_dir, stopped_dir = str(tmp_path / "reference"), str(tmp_path / "stopped")
     reference = quick_search(strategy, reference_dir)

@@ -5,7 +5,7 @@ import pytest
 from tests.e2e.scripts import backends, run_script
 
 
-@pytest.mark.parametrize("backend", backends("tensorflow", "jax", "torch"))
+@pytest.mark.parametrize("backend", backends("tensorflow", "jax", "torch", slow=("torch",)))
 def test_quickstart_runs_and_prints_ratios_and_test_mse(tmp_path, backend):
     arguments = ("--trials", "2", "--epochs", "3", "--directory", str(tmp_path))
     out = "\n".join(run_script("examples/quickstart.py", *arguments, env={"KERAS_BACKEND": backend}))
