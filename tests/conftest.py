@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -33,6 +34,17 @@ class TwoSources(tw.WeightedHyperModel):
         model = keras.Model(inputs, keras.layers.Dense(1, name="pred")(hidden))
         model.compile(optimizer=keras.optimizers.Adam(0.01))
         return model
+
+
+def fingerprint(directory) -> dict[str, str]:
+    """{path relative to `directory`: sha256 of its bytes} of every file under `directory`."""
+    files = {}
+    for root, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                files[os.path.relpath(path, directory)] = hashlib.sha256(f.read()).hexdigest()
+    return files
 
 
 def make_data(n: int = 64, seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:

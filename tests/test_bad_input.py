@@ -20,9 +20,7 @@ tests/test_terms.py, tests/test_schedules.py, ...) are not repeated here.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
-import os
 import re
 import shutil
 from collections.abc import Callable
@@ -34,7 +32,7 @@ import numpy as np
 import pytest
 
 import tuneweights as tw
-from tests.conftest import TwoSources, make_data
+from tests.conftest import TwoSources, fingerprint, make_data
 from tuneweights import pruners, schedules, strategies, switches
 
 N = 32
@@ -67,17 +65,6 @@ def check_message(error: BaseException, case: Case) -> None:
     message = str(error)
     assert re.search(rf"Argument `{re.escape(case.argument)}` must {case.rule}", message), message
     assert re.search(rf"Received: {case.received}", message), message
-
-
-def fingerprint(directory: str) -> dict[str, str]:
-    """{relative path: sha256} of every file under `directory`."""
-    files = {}
-    for root, _, names in os.walk(directory):
-        for name in names:
-            path = os.path.join(root, name)
-            with open(path, "rb") as f:
-                files[os.path.relpath(path, directory)] = hashlib.sha256(f.read()).hexdigest()
-    return files
 
 
 @pytest.fixture(scope="module")

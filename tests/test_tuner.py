@@ -1,6 +1,5 @@
 """Configuration errors: raised before any training, project directory untouched."""
 
-import hashlib
 import os
 
 import keras
@@ -8,17 +7,7 @@ import keras_tuner as kt
 import pytest
 
 import tuneweights as tw
-from tests.conftest import TwoSources, make_data
-
-
-def snapshot(directory):
-    files = {}
-    for root, _, names in os.walk(directory):
-        for name in names:
-            path = os.path.join(root, name)
-            with open(path, "rb") as f:
-                files[os.path.relpath(path, directory)] = hashlib.sha256(f.read()).hexdigest()
-    return files
+from tests.conftest import TwoSources, fingerprint, make_data
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +100,7 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_configuration_fails_before_training_and_keeps_the_project(existing_project, case, overwrite):
     make_hypermodel, objective, match = CASES[case]
-    before = snapshot(existing_project)
+    before = fingerprint(existing_project)
     with pytest.raises(tw.ConfigurationError, match=match) as info:
         tw.RandomSearch(
             make_hypermodel(),
@@ -122,7 +111,7 @@ def test_bad_configuration_fails_before_training_and_keeps_the_project(existing_
             overwrite=overwrite,
         )
     assert isinstance(info.value, kt.errors.FatalError)
-    assert snapshot(existing_project) == before
+    assert fingerprint(existing_project) == before
 
 
 def test_build_must_be_implemented():
@@ -328,10 +317,10 @@ def test_missing_objective_in_logs_is_fatal_not_a_failed_trial(tmp_path, data):
     ],
 )
 def test_more_bad_constructor_arguments_keep_the_project(existing_project, make, match):
-    before = snapshot(existing_project)
+    before = fingerprint(existing_project)
     with pytest.raises((tw.ConfigurationError, tw.ConfigurationTypeError), match=match):
         make(existing_project)
-    assert snapshot(existing_project) == before
+    assert fingerprint(existing_project) == before
 
 
 @pytest.mark.parametrize(
@@ -349,12 +338,12 @@ def test_bad_search_arguments_keep_the_project(existing_project, data, kwargs, m
     tuner = tw.RandomSearch(
         TwoSources(), objective="val_a_loss", max_trials=2, directory=existing_project, project_name="p"
     )
-    before = snapshot(existing_project)
+    before = fingerprint(existing_project)
     x, y = data
     kwargs = {"validation_data": (x, y), **kwargs}
     with pytest.raises(tw.ConfigurationError, match=match):
         tuner.search(x, y, verbose=0, **kwargs)
-    assert snapshot(existing_project) == before
+    assert fingerprint(existing_project) == before
 
 
 # -- overwrite=True deletes the project only after every check passed --------------------------------

@@ -10,7 +10,6 @@ damage per file in the default tier, the others under ``-m slow``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,7 +19,7 @@ import keras
 import pytest
 
 import tuneweights as tw
-from tests.conftest import TwoSources, make_data
+from tests.conftest import TwoSources, fingerprint, make_data
 from tuneweights import cli
 from tuneweights._state_files import DamagedStateFile
 from tuneweights.reporting import check
@@ -104,17 +103,6 @@ def kinds(*names, fast):
     return [pytest.param(n, marks=[] if n == fast else [pytest.mark.slow]) for n in names]
 
 
-def snapshot(folder):
-    """Every file under `folder` with its content's hash."""
-    return {
-        os.path.relpath(os.path.join(root, name), folder): hashlib.sha256(
-            open(os.path.join(root, name), "rb").read()
-        ).hexdigest()
-        for root, _, names in os.walk(folder)
-        for name in names
-    }
-
-
 def run_check(project):
     result = check(str(project))
     assert cli.main(["check", str(project)]) == result.exit_code
@@ -166,7 +154,7 @@ def test_a_damaged_hyperband_oracle_file_is_refused_and_the_directory_left_uncha
         state["hyperparameters"]["values"]["tuner/bracket"] = 0
         path.write_text(json.dumps(state))
     truncate(project / "oracle.json")
-    before = snapshot(project)
+    before = fingerprint(project)
     result = run_check(project)
     assert result.exit_code == 2
     assert "Hyperband" in result.findings[0].action
@@ -178,7 +166,7 @@ def test_a_damaged_hyperband_oracle_file_is_refused_and_the_directory_left_uncha
             directory=str(project.parent),
             project_name=PROJECT,
         )
-    assert snapshot(project) == before
+    assert fingerprint(project) == before
 
 
 # -- tuneweights.json --------------------------------------------------------------------------
@@ -200,7 +188,7 @@ def test_a_damaged_tuneweights_file_is_rebuilt_from_the_tuner(project, damage):
 def test_a_damaged_tuneweights_file_without_an_oracle_file_is_refused(project):
     garbage(project / "tuneweights.json")
     delete(project / "oracle.json")
-    before = snapshot(project)
+    before = fingerprint(project)
     result = run_check(project)
     assert result.exit_code == 2
     assert [f.blocking for f in result.findings] == [False, True]
@@ -209,7 +197,7 @@ def test_a_damaged_tuneweights_file_without_an_oracle_file_is_refused(project):
         match=r"tuneweights\.json cannot be used: it is not JSON .*only when oracle\.json is intact",
     ):
         script(str(project.parent))
-    assert snapshot(project) == before
+    assert fingerprint(project) == before
 
 
 # -- tuner0.json -------------------------------------------------------------------------------
@@ -348,9 +336,9 @@ def test_leftover_temporary_files_are_listed_and_removed(project):
 
 
 def test_check_of_the_made_project_is_clean_and_changes_nothing(made):
-    before = snapshot(made)
+    before = fingerprint(made)
     result = run_check(made)
     assert result.exit_code == 0
     assert result.findings == []
     assert "No problem found" in result.to_text()
-    assert snapshot(made) == before
+    assert fingerprint(made) == before

@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from tuneweights import _validation as v
+from tuneweights.reporting.project import existing_directory
 from tuneweights.search.recovery import ORACLE_FILE, OWN_FILE, Finding, findings, survey, trial_ids
 
 CLEAN, REPAIRED, CANNOT_RESUME = 0, 1, 2
@@ -78,12 +79,7 @@ def check(project_dir: Any, tuner_id: str = "tuner0") -> CheckResult:
         Project runs/sources
         No problem found: the search resumes as it is.
     """
-    if not isinstance(project_dir, (str, os.PathLike)):
-        raise v.wrong_type("project_dir", "a path (str or os.PathLike)", project_dir)
-    path = os.fspath(project_dir)
-    if not os.path.isdir(path):
-        rule = "be an existing directory" if not os.path.exists(path) else "be a directory, not a file"
-        raise v.invalid("project_dir", f"{rule} (the DIR/PROJECT folder of a search)", path)
+    path = existing_directory(project_dir)
     markers = [ORACLE_FILE, OWN_FILE, f"{tuner_id}.json"]
     if not trial_ids(path) and not any(os.path.exists(os.path.join(path, m)) for m in markers):
         raise v.invalid(

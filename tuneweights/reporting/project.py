@@ -66,6 +66,22 @@ class SavedState:
     objective: Any = None
 
 
+def existing_directory(project_dir: Any) -> str:
+    """`project_dir` as a string, if it names an existing directory.
+
+    Raises:
+        ConfigurationTypeError: it is not a path.
+        ConfigurationError: it does not exist, or is a file.
+    """
+    if not isinstance(project_dir, (str, os.PathLike)):
+        raise v.wrong_type("project_dir", "a path (str or os.PathLike)", project_dir)
+    path = os.fspath(project_dir)
+    if not os.path.isdir(path):
+        rule = "be an existing directory" if not os.path.exists(path) else "be a directory, not a file"
+        raise v.invalid("project_dir", f"{rule} (the DIR/PROJECT folder of a search)", path)
+    return path
+
+
 def check_project_dir(project_dir: Any) -> str:
     """`project_dir` as a string, if it is a keras-tuner project directory.
 
@@ -74,12 +90,7 @@ def check_project_dir(project_dir: Any) -> str:
             ``oracle.json`` (the message lists the projects of a folder that
             holds some).
     """
-    if not isinstance(project_dir, (str, os.PathLike)):
-        raise v.wrong_type("project_dir", "a path (str or os.PathLike)", project_dir)
-    path = os.fspath(project_dir)
-    if not os.path.isdir(path):
-        rule = "be an existing directory" if not os.path.exists(path) else "be a directory, not a file"
-        raise v.invalid("project_dir", f"{rule} (the DIR/PROJECT folder of a search)", path)
+    path = existing_directory(project_dir)
     if not os.path.isfile(os.path.join(path, ORACLE_FILE)):
         inside = sorted(d for d in os.listdir(path) if os.path.isfile(os.path.join(path, d, ORACLE_FILE)))
         hint = f"It holds the projects {inside}: pass one of them" if inside else ""

@@ -23,9 +23,9 @@ from tuneweights import _validation as v
 __all__ = [
     "check_optimizer",
     "check_oracle",
-    "check_oracle_options",
     "check_plain_declarations",
     "check_tuner_kwargs",
+    "oracle_options",
 ]
 
 # What keras-tuner's `Tuner` and `BaseTuner` take besides the oracle, the hypermodel and the
@@ -87,8 +87,8 @@ def check_optimizer(optimizer: Any) -> None:
 
 
 def check_oracle(oracle: kt.Oracle) -> None:
-    """Refuse oracle settings that cannot work, whichever tuner built it (see `check_oracle_options`)."""
-    check_oracle_options(
+    """Refuse oracle settings that cannot work, whichever tuner built it (see `oracle_options`)."""
+    oracle_options(
         oracle.hyperparameters,
         oracle.tune_new_entries,
         oracle.allow_new_entries,
@@ -97,14 +97,17 @@ def check_oracle(oracle: kt.Oracle) -> None:
     )
 
 
-def check_oracle_options(
+def oracle_options(
     hyperparameters: Any,
     tune_new_entries: Any,
     allow_new_entries: Any,
     max_retries_per_trial: Any,
     max_consecutive_failed_trials: Any,
-) -> None:
-    """Refuse the options of keras-tuner's oracles that cannot work.
+) -> dict[str, Any]:
+    """The options every keras-tuner oracle takes, as its keyword arguments, once checked.
+
+    Returns:
+        ``{"hyperparameters": ..., "tune_new_entries": ..., ...}``.
 
     Raises:
         ConfigurationError: ``max_consecutive_failed_trials < 1``
@@ -124,8 +127,15 @@ def check_oracle_options(
             raise v.invalid(
                 "hyperparameters", f"declare the search space when `{name}=False`", hyperparameters
             )
-    v.check_int("max_consecutive_failed_trials", max_consecutive_failed_trials, 1)
-    v.check_int("max_retries_per_trial", max_retries_per_trial, 0)
+    return {
+        "hyperparameters": hyperparameters,
+        "tune_new_entries": tune_new_entries,
+        "allow_new_entries": allow_new_entries,
+        "max_retries_per_trial": v.check_int("max_retries_per_trial", max_retries_per_trial, 0),
+        "max_consecutive_failed_trials": v.check_int(
+            "max_consecutive_failed_trials", max_consecutive_failed_trials, 1
+        ),
+    }
 
 
 class _Space:

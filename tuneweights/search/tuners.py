@@ -35,7 +35,7 @@ class RandomSearch(Tuner):
         max_consecutive_failed_trials: int = 3,
         **kwargs: Any,
     ) -> None:
-        tuner_arguments.check_oracle_options(
+        options = tuner_arguments.oracle_options(
             hyperparameters,
             tune_new_entries,
             allow_new_entries,
@@ -46,11 +46,7 @@ class RandomSearch(Tuner):
             objective=_objectives.of_hypermodel(objective, hypermodel),
             max_trials=v.check_int("max_trials", max_trials, 1),
             seed=_seed(seed),
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **options,
         )
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
 
@@ -75,7 +71,7 @@ class GridSearch(Tuner):
         max_consecutive_failed_trials: int = 3,
         **kwargs: Any,
     ) -> None:
-        tuner_arguments.check_oracle_options(
+        options = tuner_arguments.oracle_options(
             hyperparameters,
             tune_new_entries,
             allow_new_entries,
@@ -86,11 +82,7 @@ class GridSearch(Tuner):
             objective=_objectives.of_hypermodel(objective, hypermodel),
             max_trials=None if max_trials is None else v.check_int("max_trials", max_trials, 1),
             seed=_seed(seed),
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **options,
         )
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
 
@@ -121,7 +113,7 @@ class BayesianOptimization(Tuner):
     ) -> None:
         if num_initial_points is not None:
             v.check_int("num_initial_points", num_initial_points, 1)
-        tuner_arguments.check_oracle_options(
+        options = tuner_arguments.oracle_options(
             hyperparameters,
             tune_new_entries,
             allow_new_entries,
@@ -135,11 +127,7 @@ class BayesianOptimization(Tuner):
             alpha=v.check_positive("alpha", alpha),
             beta=v.check_positive("beta", beta),
             seed=_seed(seed),
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **options,
         )
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
 
@@ -169,7 +157,7 @@ class Hyperband(Tuner):
         **kwargs: Any,
     ) -> None:
         v.check_int("factor", factor, 2)
-        tuner_arguments.check_oracle_options(
+        options = tuner_arguments.oracle_options(
             hyperparameters,
             tune_new_entries,
             allow_new_entries,
@@ -182,11 +170,7 @@ class Hyperband(Tuner):
             factor=factor,
             hyperband_iterations=v.check_int("hyperband_iterations", hyperband_iterations, 1),
             seed=_seed(seed),
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **options,
         )
         self._max_epochs = max_epochs
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
