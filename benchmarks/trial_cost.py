@@ -147,7 +147,9 @@ def run(trial_counts: list[int], epoch_counts: list[int], rounds: int) -> dict[s
 
 
 def _ratio(a: list[float], b: list[float]) -> float:
-    return statistics.median(x / y for x, y in zip(a, b, strict=True) if y > 0)
+    """The median of the per-round ratios a/b; nan when no round has b > 0 (a cost lost in noise)."""
+    ratios = [x / y for x, y in zip(a, b, strict=True) if y > 0]
+    return statistics.median(ratios) if ratios else float("nan")
 
 
 def report(
@@ -217,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trials", default="10,100,400", help="searches of N one-epoch trials")
     parser.add_argument("--epochs", default="1,50,500", help="one trial of E epochs")
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="smoke run: --trials 2 --epochs 1,4")
+    parser.add_argument("--quick", action="store_true", help="smoke run: --trials 2 --epochs 1,8")
     parser.add_argument(
         "--child", nargs=4, metavar=("WAY", "TRIALS", "EPOCHS", "DIR"), help=argparse.SUPPRESS
     )
@@ -227,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(_child(way, int(trials), int(epochs), directory)))
         return
     if args.quick:
-        args.trials, args.epochs = "2", "1,4"
+        args.trials, args.epochs = "2", "1,8"
     if args.rounds < 1:
         raise SystemExit(f"--rounds must be >= 1, got {args.rounds}")
     trial_counts = _counts(args.trials, "trials", 1)
