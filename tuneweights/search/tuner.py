@@ -973,6 +973,14 @@ def _objective_names(objective: Any) -> list[str]:
     return [objective.name]
 
 
+def save_weights(model: keras.Model, filepath: str) -> None:
+    """The model's weights to the checkpoint `filepath`, replaced atomically where it is local."""
+    if is_local(filepath):
+        replace_atomically(filepath, model.save_weights, suffix=".weights.h5")
+    else:
+        model.save_weights(filepath)
+
+
 class SaveBestEpoch(tuner_utils.SaveBestEpoch):  # keras-tuner's name: code looks for it
     """keras-tuner's best-epoch checkpoint, which also saves the first epoch.
 
@@ -983,8 +991,8 @@ class SaveBestEpoch(tuner_utils.SaveBestEpoch):  # keras-tuner's name: code look
     def _save_model(self) -> None:
         self._saved_once = True
         if not is_local(self.filepath):
-            return super()._save_model()
-        replace_atomically(self.filepath, self.model.save_weights, suffix=".weights.h5")
+            return super()._save_model()  # keras-tuner's, which knows distribution strategies
+        save_weights(self.model, self.filepath)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         super().on_epoch_end(epoch, logs)
@@ -1004,10 +1012,7 @@ class SaveLastEpoch(keras.callbacks.Callback):
         self.filepath = filepath
 
     def save(self, model: keras.Model) -> None:
-        if is_local(self.filepath):
-            replace_atomically(self.filepath, model.save_weights, suffix=".weights.h5")
-        else:
-            model.save_weights(self.filepath)
+        save_weights(model, self.filepath)
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         self.save(self.model)
