@@ -143,6 +143,18 @@ def check_non_negative(argument: str, value: Any) -> float:
     return float(value)
 
 
+def check_bool(argument: str, value: Any) -> bool:
+    """A bool (not an int standing for one).
+
+    Example:
+        >>> check_bool("overwrite", True)
+        True
+    """
+    if not isinstance(value, bool):
+        raise wrong_type(argument, "a bool", value)
+    return value
+
+
 def check_choice(argument: str, value: Any, choices: tuple[str, ...]) -> str:
     """One of a fixed set of strings."""
     if value not in choices:

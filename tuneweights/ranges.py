@@ -173,8 +173,7 @@ class ScheduleSearch:
             raise v.invalid("at", "lie within (0, 1]: it is a fraction of training", self.at)
         if self.ratio.high > 1:
             raise v.invalid("ratio", "lie within (0, 1]", self.ratio)
-        if not isinstance(self.zero_floor, bool):
-            raise v.wrong_type("zero_floor", "a bool", self.zero_floor)
+        v.check_bool("zero_floor", self.zero_floor)
         if self.floor is None and not self.zero_floor:
             raise v.invalid("floor", "be a Range when zero_floor=False (no final weight is left)", None)
         cycles = tuple(self.cycles)

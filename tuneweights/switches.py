@@ -437,8 +437,7 @@ class SwitchOnState(Switch):
     def __post_init__(self) -> None:
         self._check_common()
         self._check_threshold("threshold")
-        if not isinstance(self.once, bool):
-            raise v.wrong_type("once", "a bool", self.once)
+        v.check_bool("once", self.once)
         v.check_choice("quantity", self.quantity, QUANTITIES)
         v.check_choice("mode", self.mode, MODES)
         momentum = v.check_non_negative("momentum", self.momentum)

@@ -22,9 +22,7 @@ _OFFSET = 7919
 
 def check(same_initial_weights: Any) -> bool:
     """The validated ``same_initial_weights`` argument of a tuner."""
-    if not isinstance(same_initial_weights, bool):
-        raise v.wrong_type("same_initial_weights", "a bool", same_initial_weights)
-    return same_initial_weights
+    return v.check_bool("same_initial_weights", same_initial_weights)
 
 
 def base_seed(oracle: Any) -> int:

@@ -1022,8 +1022,7 @@ KEEP_CHECKPOINTS = ("best", "last", "none")
 
 
 def _check_keep_checkpoints(keep: Any, oracle: Any) -> str:
-    if keep not in KEEP_CHECKPOINTS:
-        raise v.invalid("keep_checkpoints", f"be one of {list(KEEP_CHECKPOINTS)}", keep)
+    v.check_choice("keep_checkpoints", keep, KEEP_CHECKPOINTS)
     inner = oracle.wrapped if isinstance(oracle, WeightOracle) else oracle
     if keep == "none" and isinstance(inner, kt.oracles.HyperbandOracle):
         raise v.invalid(

@@ -51,8 +51,7 @@ def check_tuner_kwargs(kwargs: dict[str, Any]) -> None:
             raise v.invalid(
                 name, f"be left out: the tuner takes no such argument (it takes {sorted(_TAKEN)})", value
             )
-    if not isinstance(kwargs.get("overwrite", False), bool):
-        raise v.wrong_type("overwrite", "a bool", kwargs["overwrite"])
+    v.check_bool("overwrite", kwargs.get("overwrite", False))
     directory = kwargs.get("directory")
     if directory is not None and not isinstance(directory, (str, os.PathLike)):
         raise v.wrong_type("directory", "a str, a path or None", directory)
@@ -121,9 +120,7 @@ def oracle_options(
     if hyperparameters is not None and not isinstance(hyperparameters, kt.HyperParameters):
         raise v.wrong_type("hyperparameters", "None or a `keras_tuner.HyperParameters`", hyperparameters)
     for name, value in (("tune_new_entries", tune_new_entries), ("allow_new_entries", allow_new_entries)):
-        if not isinstance(value, bool):
-            raise v.wrong_type(name, "a bool", value)
-        if not value and (hyperparameters is None or not hyperparameters.space):
+        if not v.check_bool(name, value) and (hyperparameters is None or not hyperparameters.space):
             raise v.invalid(
                 "hyperparameters", f"declare the search space when `{name}=False`", hyperparameters
             )
