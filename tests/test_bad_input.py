@@ -546,6 +546,9 @@ TUNERS = {
         T,
     ),
     "overwrite a str": Case(random(overwrite="yes"), "overwrite", "be a bool", "overwrite='yes'", T),
+    "reuse_models a str": Case(
+        random(reuse_models="no"), "reuse_models", "be a bool", "reuse_models='no'", T
+    ),
     "directory a number": Case(
         random(directory=3), "directory", "be a str, a path or None", "directory=3", T
     ),

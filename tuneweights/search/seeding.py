@@ -51,3 +51,21 @@ def trial_seed(base: int, execution: int) -> int:
 def start(base: int, execution: int) -> None:
     """Seed Python's, NumPy's and the backend's random state for an execution of a trial."""
     keras.utils.set_random_seed(trial_seed(base, execution))
+
+
+class StartOfTraining(keras.callbacks.Callback):
+    """Seed again when training starts, after whatever `fit` drew before its first epoch.
+
+    A model's first `fit` draws from the random state before training (Keras
+    reads a first batch to build what the model lacks, which shuffles the
+    data once); a model that trained before (reused, see
+    `tuneweights.search.reuse`) does not. Seeded here, every trial's first
+    epoch sees the data in the same order either way.
+    """
+
+    def __init__(self, base: int, execution: int) -> None:
+        super().__init__()
+        self.base, self.execution = base, execution
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        start(self.base, self.execution)

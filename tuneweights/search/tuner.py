@@ -18,7 +18,7 @@ from keras_tuner.src import utils as kt_utils
 from keras_tuner.src.engine import hyperparameters as kt_hp
 from keras_tuner.src.engine import tuner_utils
 from keras_tuner.src.engine.stateful import Stateful
-from keras_tuner.src.engine.tuner import maybe_distribute
+from keras_tuner.src.engine.tuner import maybe_compute_model_size, maybe_distribute
 
 from tuneweights import _validation as v
 from tuneweights._io import is_local, replace_atomically, write_json_atomic
@@ -27,7 +27,7 @@ from tuneweights.hypermodel import WeightedHyperModel
 from tuneweights.loss_config import LossConfig
 from tuneweights.names import WEIGHTED_TOTALS
 from tuneweights.schedules import Schedule
-from tuneweights.search import chief, heartbeat, pareto, recovery, resume, seeding, tuner_arguments
+from tuneweights.search import chief, heartbeat, pareto, recovery, resume, reuse, seeding, tuner_arguments
 from tuneweights.search import objectives as _objectives
 from tuneweights.search import progress as _progress
 from tuneweights.search.callbacks import DivergedError, EpochReporter, configure_tensorboard
@@ -110,6 +110,15 @@ class Tuner(kt.Tuner):
             differ only by their hyperparameters. Default: on for a
             `WeightedHyperModel`, off for other hypermodels (as
             keras-tuner). See `tuneweights.search.seeding`.
+        reuse_models: Let a trial train the compiled model of an earlier
+            trial of the same architecture (default True): the trial still
+            builds its model, whose variables, optimizer state and loss
+            weights are copied into the kept one, and trains it with steps
+            already compiled. Trials that differ only in loss weights,
+            schedules followed per epoch or a learning rate then compile
+            nothing. Models that differ in anything their compiled steps
+            depend on are never reused (see `tuneweights.search.reuse`);
+            False builds and compiles a model per trial, as keras-tuner.
         **kwargs: keras-tuner's `Tuner` arguments (`directory`,
             `project_name`, `overwrite`, `executions_per_trial`, ...).
 
@@ -134,8 +143,11 @@ class Tuner(kt.Tuner):
         same_initial_weights: bool | None = None,
         checkpoint_every: int = 1,
         keep_checkpoints: str = "best",
+        reuse_models: bool = True,
         **kwargs: Any,
     ) -> None:
+        self.reuse_models = v.check_bool("reuse_models", reuse_models)
+        self._reuse = reuse.ModelReuse()
         self.checkpoint_every = v.check_int("checkpoint_every", checkpoint_every, 1)
         self.keep_checkpoints = _check_keep_checkpoints(keep_checkpoints, oracle)
         if not isinstance(oracle, kt.Oracle):
@@ -260,6 +272,7 @@ class Tuner(kt.Tuner):
                 super().search(*fit_args, **fit_kwargs)
         finally:
             self._progress = None
+            self._reuse.clear()
 
     def _checked(
         self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
@@ -314,7 +327,7 @@ class Tuner(kt.Tuner):
         # keras-tuner's version, except that a custom `fit` which reported
         # every epoch with `report_epoch` need not return anything.
         hp = trial.hyperparameters
-        model = self._try_build(hp)
+        model = self._build_for_trial(hp)
         if isinstance(model, WeightedModel):
             model.horizon = self._horizon(args, kwargs)
         else:
@@ -327,7 +340,11 @@ class Tuner(kt.Tuner):
                     if self.keep_checkpoints == "last":
                         SaveLastEpoch(self._get_checkpoint_fname(trial.trial_id)).save(model)
                     return None  # it had run every epoch; only its end was not recorded
-        results = self.hypermodel.fit(hp, model, *args, **kwargs)
+        try:
+            results = self.hypermodel.fit(hp, model, *args, **kwargs)
+        except BaseException:
+            self._reuse.clear()  # a model stopped half-way through a step is not lent again
+            raise
         if kt_backend.config.multi_backend():  # as keras-tuner does, for `load_model`
             kt_utils.save_json(self._get_build_config_fname(trial.trial_id), model.get_build_config())
         if results is None and any(r.reported for r in self._reporters.get(trial.trial_id, [])):
@@ -335,6 +352,18 @@ class Tuner(kt.Tuner):
         results = _with_objective(results, self.oracle.objective)
         tuner_utils.validate_trial_results(results, self.oracle.objective, "HyperModel.fit()")
         return results
+
+    def _build_for_trial(self, hp: kt.HyperParameters) -> keras.Model:
+        """The model a trial trains: its own, or (`reuse_models`) a kept one holding its state."""
+        if not self.reuse_models:
+            return self._try_build(hp)
+        # keras-tuner's `_try_build` collects garbage twice first; here the
+        # model kept for reuse collects what it replaces (`ModelReuse.take`).
+        keras.backend.clear_session(free_memory=False)
+        model = self._build_hypermodel(hp)
+        _check_built(model, self.max_model_size)
+        with maybe_distribute(self.distribution_strategy):
+            return self._reuse.take(model)
 
     def _check_loss_weights(self, trial: Any, model: keras.Model) -> None:
         """Refuse to rank by a weighted total when a plain model's loss weights vary between trials.
@@ -465,6 +494,7 @@ class Tuner(kt.Tuner):
             run_kwargs["callbacks"] = callbacks
             if self.same_initial_weights:
                 seeding.start(seeding.base_seed(self.oracle), execution)
+                callbacks.insert(0, seeding.StartOfTraining(seeding.base_seed(self.oracle), execution))
             results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
             if reporter.stop_requested:
                 break
@@ -753,6 +783,18 @@ def _long_lived_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def _check_built(model: Any, max_model_size: int | None) -> None:
+    """keras-tuner's checks of what `build(hp)` returned."""
+    if not isinstance(model, keras.Model):
+        raise kt.errors.FatalTypeError(
+            "Expected the model-building function, or HyperModel.build() to return a valid Keras "
+            f"Model instance. Received: {model} of type {type(model)}."
+        )
+    size = maybe_compute_model_size(model)
+    if max_model_size and size > max_model_size:
+        raise kt.errors.FailedTrialError(f"Oversized model: {size} parameters. Skip model.")
 
 
 def _resolve_terms(

@@ -269,6 +269,49 @@ class WeightedModel(keras.Model):
             self._shared_layer = cached
         return cached
 
+    # -- reuse across trials ------------------------------------------
+    def traced_parts(self) -> tuple[keras.Model, dict[str, Any], list[Any]]:
+        """What its compiled steps depend on besides its variables and its compile arguments.
+
+        Returns the base model, the loss configuration less what lives in
+        variables (static weights and the weights of schedules followed per
+        epoch are assigned on the host; a schedule followed per step is part
+        of the step), and the losses and metrics given as objects. Two models
+        whose parts are equal (the objects by identity) run the same steps,
+        so one can train with the other's compiled steps once it holds the
+        other's variables and `take_loss_config` (see
+        `tuneweights.search.reuse`).
+        """
+        terms = []
+        for i, term in enumerate(self.terms):
+            config = term.get_config()
+            if i not in self._per_step:
+                config["weight"] = "variable"
+            terms.append(config)
+        objects: list[Any] = []
+        for term in self.terms:
+            losses = term.switch.losses() if term.switch is not None else (term.loss,)
+            objects += [*losses, *term.metrics]
+        loss = {"terms": terms, "strategy": strategy_module.serialize(self.strategy)}
+        return self.base, loss, objects
+
+    def take_loss_config(self, other: WeightedModel) -> None:
+        """Follow `other`'s loss configuration on the host (what `traced_parts` leaves out).
+
+        The caller has checked that the two models' `traced_parts` are equal
+        and copied `other`'s variables (its weights among them) into this one.
+        """
+        self.loss_config = other.loss_config
+        self.terms = list(other.terms)
+        self._schedules = dict(other._schedules)
+        self.horizon = other.horizon
+
+    def build_optimizers(self) -> None:
+        """Build the model's optimizer and those a strategy tracks, as `fit` would."""
+        for optimizer in [self.optimizer, *self._term_optimizers.values()]:
+            if optimizer is not None and not optimizer.built:
+                optimizer.build(self.trainable_variables)
+
     # -- training time --------------------------------------------------
     def _horizon(self) -> int:
         return int(self.horizon or self._traced_horizon or 1)
