@@ -1,5 +1,7 @@
 """One compiled model for the trials of an architecture (`tuneweights.search.reuse`)."""
 
+import itertools
+
 import keras
 import keras_tuner as kt
 import numpy as np
@@ -134,7 +136,9 @@ def test_the_kept_model_takes_the_new_one_state_and_trains_as_it_would():
     lent = kept.take(second)
     assert lent is first and kept.reused == 1
     for a, b in zip(
-        [*lent.weights, *lent.optimizer.variables], [*second.weights, *second.optimizer.variables]
+        [*lent.weights, *lent.optimizer.variables],
+        [*second.weights, *second.optimizer.variables],
+        strict=True,
     ):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert float(lent.optimizer.learning_rate) == pytest.approx(0.2)
@@ -142,7 +146,7 @@ def test_the_kept_model_takes_the_new_one_state_and_trains_as_it_would():
     lent.fit(x, y["ya"], epochs=2, batch_size=16, verbose=0, shuffle=False)
     own = _plain(lr=0.2)
     own.fit(x, y["ya"], epochs=2, batch_size=16, verbose=0, shuffle=False)
-    for a, b in zip(lent.get_weights(), own.get_weights()):
+    for a, b in zip(lent.get_weights(), own.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
@@ -204,7 +208,7 @@ def test_a_search_reusing_models_scores_every_trial_as_one_that_does_not(tmp_pat
     fresh, expected = _scores(tmp_path, _build, False, data=data, objective="val_loss", max_trials=6)
     assert len(scores) == 6 and scores == pytest.approx(expected, rel=1e-6)
     units = [t.hyperparameters["units"] for t in reused.oracle.trials.values()]
-    changes = sum(a != b for a, b in zip(units, units[1:]))
+    changes = sum(a != b for a, b in itertools.pairwise(units))
     assert reused._reuse.reused == 5 - changes > 0  # one model per run of one architecture
     assert fresh._reuse.reused == 0
 
@@ -230,7 +234,9 @@ def test_models_loaded_after_the_search_are_their_own(tmp_path):
     tuner, _ = _scores(tmp_path, TwoSources(), True, objective="val_a_loss", max_trials=3)
     first, second = tuner.get_best_models(2)
     assert first is not second
-    assert any(not np.array_equal(a, b) for a, b in zip(first.get_weights(), second.get_weights()))
+    assert any(
+        not np.array_equal(a, b) for a, b in zip(first.get_weights(), second.get_weights(), strict=True)
+    )
 
 
 class _FailsOnce(kt.HyperModel):
