@@ -13,7 +13,6 @@ from tuneweights.search import reuse
 
 
 def _plain(units=8, lr=0.01, activation="tanh", loss="mse", optimizer=None, metrics=None):
-    keras.backend.clear_session(free_memory=False)  # as the tuner does before each build
     keras.utils.set_random_seed(0)
     inputs = keras.Input((4,))
     hidden = keras.layers.Dense(units, activation=activation)(inputs)
@@ -96,7 +95,6 @@ def test_models_that_no_config_describes_are_not_reusable():
 
 
 def _weighted(weight_b=1.0, strategy=None, update="epoch"):
-    keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     terms = [
         tw.Term("a", "mse", output="pred", target="ya", metrics=["mae"]),

@@ -113,6 +113,30 @@ def schedules_and_switches(directory):
     return facts
 
 
+def reused_models(directory):
+    """Three trials of `Timed` (their schedules of `b` differ), with and without a reused model."""
+    runs = {}
+    for reuse_models in (True, False):
+        tuner = tw.RandomSearch(
+            Timed(),
+            objective="val_a_loss",
+            max_trials=3,
+            seed=4,
+            directory=directory,
+            project_name=f"reuse_{reuse_models}",
+            reuse_models=reuse_models,
+        )
+        search(tuner)
+        runs[str(reuse_models)] = {
+            "reused": tuner._reuse.reused,
+            "trials": histories(tuner, ["val_a_loss", "b_weight", "d_loss"]),
+            "b_weights": sorted(
+                {repr(tuner.decode(t.hyperparameters).weights["b"]) for t in tuner.oracle.trials.values()}
+            ),
+        }
+    return runs
+
+
 @S.register
 @dataclasses.dataclass(frozen=True)
 class ProjectConflicts(S.Strategy):
@@ -414,6 +438,7 @@ def main():
     checks = {
         "static": lambda: static_weights(directory),
         "timed": lambda: schedules_and_switches(directory),
+        "reuse": lambda: reused_models(directory),
         "strategies": lambda: strategy_search(directory),
         "pruning": lambda: pruning(directory),
         "resume": lambda: resume(directory),

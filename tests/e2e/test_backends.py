@@ -76,6 +76,17 @@ def check_strategies(observed):
     assert len(set(finals.values())) == 4, finals  # each strategy learned something else
 
 
+def check_reused_models(observed):
+    reused, fresh = observed["True"], observed["False"]
+    assert reused["reused"] == 2 and fresh["reused"] == 0
+    assert len(reused["b_weights"]) == 3  # three schedules of `b`, one compiled model
+    assert reused["trials"].keys() == fresh["trials"].keys()
+    for trial_id, trial in reused["trials"].items():
+        assert trial["status"] == "COMPLETED" and steps(trial, "val_a_loss") == [0, 1, 2]
+        for name, logged in trial["logs"].items():
+            assert_allclose(logged, fresh["trials"][trial_id]["logs"][name], rtol=1e-5, err_msg=name)
+
+
 def check_pruning(observed):
     trials = observed["trials"]
     assert observed["pruned"] == {"1": 1}
@@ -133,6 +144,7 @@ def test_every_feature_on_the_backend(tmp_path, backend):
     assert result["backend"] == backend
     check_static_weights(result["static"])
     check_schedules_and_switches(result["timed"])
+    check_reused_models(result["reuse"])
     check_strategies(result["strategies"])
     check_pruning(result["pruning"])
     check_resume(result["resume"])

@@ -60,7 +60,7 @@ def test_every_third_epoch_checkpoints_and_a_crash_reruns_the_epochs_after_it_on
     tmp_path, data, monkeypatch
 ):
     saved = resume.save
-    monkeypatch.setattr(resume, "save", lambda d, m, e: (SAVED.append(e), saved(d, m, e)))
+    monkeypatch.setattr(resume, "save", lambda d, m, e, best=None: (SAVED.append(e), saved(d, m, e, best)))
     STARTED["trials"], SAVED[:] = 0, []
     with pytest.raises(KeyboardInterrupt):
         search(tuner_in(tmp_path, checkpoint_every=3), data, [InterruptSecondTrial()])
@@ -145,6 +145,56 @@ def test_the_first_epochs_best_checkpoint_is_written_once(tmp_path, data, monkey
     tuner.oracle.max_trials = 1
     tuner.search(x, y, validation_data=(x, y), epochs=1, verbose=0)
     assert writes == ["checkpoint.weights.h5"]
+
+
+def test_the_best_epoch_is_written_once_per_trial(tmp_path, data, monkeypatch):
+    writes = []
+    save = tuner_module.replace_atomically
+    monkeypatch.setattr(
+        tuner_module,
+        "replace_atomically",
+        lambda path, *a, **k: (writes.append(os.path.basename(path)), save(path, *a, **k)),
+    )
+    tuner = search(tuner_in(tmp_path), data)
+    assert (
+        writes == ["checkpoint.weights.h5"] * 2
+    )  # two trials of 5 epochs, most of them better than the last
+    _check_best_weights_loaded(tuner, data)
+
+
+def _check_best_weights_loaded(tuner, data):
+    x, y = data
+    for trial in tuner.oracle.trials.values():
+        model = tuner.load_model(trial)
+        prediction = model.predict(x, verbose=0)[:, 0]
+        best = trial.metrics.get_best_value("val_a_loss")
+        np.testing.assert_allclose(float(np.mean((prediction - y["ya"][:, 0]) ** 2)), best, rtol=1e-4)
+
+
+class WorseAfterEpoch1(keras.callbacks.Callback):
+    """Stops the second trial after epoch 3, and makes every epoch after the second one worse."""
+
+    def on_train_begin(self, logs=None):
+        STARTED["trials"] += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch >= 2:
+            logs["val_a_loss"] = 10.0 + epoch  # what the checkpoint and the oracle see
+        if STARTED["trials"] == 2 and epoch == 3:
+            raise KeyboardInterrupt
+
+
+def test_a_resumed_trial_writes_the_best_epoch_it_reached_before_the_crash(tmp_path, data):
+    STARTED["trials"] = 0
+    with pytest.raises(KeyboardInterrupt):
+        search(tuner_in(tmp_path), data, [WorseAfterEpoch1()])
+    interrupted = [t for t in os.listdir(tmp_path / "policy") if t.startswith("trial_")][-1]
+    assert "checkpoint.weights.h5" not in os.listdir(tmp_path / "policy" / interrupted)  # held in memory
+    tuner = search(tuner_in(tmp_path), data, [WorseAfterEpoch1()])
+    for trial in tuner.oracle.trials.values():
+        assert trial.status == "COMPLETED"
+        assert trial.metrics.get_best_step("val_a_loss") == 1  # before the crash, in the resumed trial
+    _check_best_weights_loaded(tuner, data)
 
 
 def test_a_finished_trial_keeps_what_keras_tuner_keeps(tmp_path, data):

@@ -6,7 +6,9 @@ model's variables (its weights, and tuneweights' loss-weight, schedule-clock
 and switch variables), the optimizer's variables (Adam's moments, its step
 count) and the epoch. The files live in the trial's directory:
 
-* ``resume-<epoch>.npz``: the arrays, written atomically;
+* ``resume-<epoch>.npz``: the arrays, written atomically (``w*`` the model's,
+  ``o*`` and ``t<j>o*`` its optimizers', ``b*`` the weights of the trial's
+  best epoch so far, which its best-epoch checkpoint file gets when training ends);
 * ``resume.json``: ``{"epoch": k, "file": "resume-<k>.npz"}``, written
   atomically after the arrays. It is the commit point: it only ever names a
   complete file, and older array files are removed after it moved on.
@@ -29,6 +31,7 @@ from __future__ import annotations
 import glob
 import os
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -103,10 +106,11 @@ def last_epoch(trial_dir: str) -> int | None:
     return None if loaded is None else loaded[0]
 
 
-def save(trial_dir: str, model: keras.Model, epoch: int) -> None:
-    """Checkpoint `model` (and its optimizer) at the end of `epoch`."""
+def save(trial_dir: str, model: keras.Model, epoch: int, best: list[Any] | None = None) -> None:
+    """Checkpoint `model` (and its optimizer) at the end of `epoch`, with the best epoch's weights `best`."""
     name = f"resume-{epoch}.npz"
     arrays = {f"w{i}": np.asarray(w) for i, w in enumerate(model.get_weights())}
+    arrays.update({f"b{i}": np.asarray(w) for i, w in enumerate(best or [])})
     for prefix, optimizer in _optimizers(model):
         if optimizer.built:
             arrays.update(
@@ -124,8 +128,12 @@ def save(trial_dir: str, model: keras.Model, epoch: int) -> None:
             os.remove(old)
 
 
-def restore(trial_dir: str, model: keras.Model) -> int | None:
+def restore(
+    trial_dir: str, model: keras.Model, best: Callable[[list[np.ndarray]], None] | None = None
+) -> int | None:
     """Load the last checkpoint into `model`; returns its epoch, or None if there is none.
+
+    The best epoch's weights it holds, if any, are given to `best`.
 
     A damaged checkpoint counts as none, as in `last_epoch`, which the oracle
     read when it handed the trial out.
@@ -143,6 +151,7 @@ def restore(trial_dir: str, model: keras.Model) -> int | None:
     epoch, data = loaded
     files = list(data)
     weights = [data[f"w{i}"] for i in range(_count(files, "w"))]
+    best_weights = [data[f"b{i}"] for i in range(_count(files, "b"))]
     saved = {
         prefix: [data[f"{prefix}{i}"] for i in range(_count(files, prefix))] for prefix in _prefixes(files)
     }
@@ -161,6 +170,8 @@ def restore(trial_dir: str, model: keras.Model) -> int | None:
                 optimizer.build(model.trainable_variables)
             for var, value in zip(optimizer.variables, values, strict=True):
                 var.assign(value)
+    if best is not None and best_weights:
+        best(best_weights)
     return epoch
 
 
@@ -180,7 +191,7 @@ def _count(files: list[str], prefix: str) -> int:
 
 
 def _prefixes(files: list[str]) -> set[str]:
-    return {k.rstrip("0123456789") for k in files} - {"w"}
+    return {k.rstrip("0123456789") for k in files} - {"w", "b"}
 
 
 def clear(trial_dir: str) -> None:
@@ -218,13 +229,16 @@ class ResumeCheckpoint(keras.callbacks.Callback):
     Args:
         trial_dir: The trial's directory.
         every: Epochs between two checkpoints (int >= 1).
+        best: The trial's `SaveBestEpoch`, whose best epoch's weights, held
+            in memory until training ends, the checkpoint holds too.
     """
 
-    def __init__(self, trial_dir: str, every: int = 1) -> None:
+    def __init__(self, trial_dir: str, every: int = 1, best: Any = None) -> None:
         super().__init__()
         self.trial_dir = trial_dir
         self.every = every
+        self.best = best
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if (epoch + 1) % self.every == 0:
-            save(self.trial_dir, self.model, epoch)
+            save(self.trial_dir, self.model, epoch, getattr(self.best, "best_weights", None))

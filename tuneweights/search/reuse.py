@@ -52,15 +52,16 @@ def signature(model: keras.Model) -> str | None:
     base, loss, objects = parts() if callable(parts) else (model, None, [])
     graph = _graph_config(base)
     compiled = model.get_compile_config() if getattr(model, "compiled", False) else None
-    if graph is None or compiled is None or model.optimizer is None:
+    if graph is None or compiled is None or getattr(model, "optimizer", None) is None:
         return None
+    names = _names(base, model)
     objects = [*objects, getattr(model, "loss", None), *_compiled_metrics(model)]
     _build_optimizers(model)
     shapes = [(tuple(var.shape), str(var.dtype)) for var in _state(model)]
     described = {
         "class": type(model).__name__,
-        "graph": graph,
-        "compile": _variable_learning_rate(compiled, model.optimizer),
+        "graph": _renamed(graph, names),
+        "compile": _renamed(_variable_learning_rate(compiled, model.optimizer), names),
         "loss": loss,
         "objects": sorted(_identities(objects)),
         "shapes": shapes,
@@ -118,6 +119,34 @@ def _graph_config(model: Any) -> Any:
         return model.get_config()
     except (NotImplementedError, TypeError, ValueError):
         return None
+
+
+def _names(base: keras.Model, model: keras.Model) -> dict[str, str]:
+    """The names Keras made unique (``dense_7``, ``adam_3``), each mapped to its place in the model."""
+    optimizers = [model.optimizer, getattr(model.optimizer, "inner_optimizer", None)]
+    per_term = getattr(model, "term_optimizers", None)
+    optimizers += list(per_term().values()) if callable(per_term) else []
+    names: dict[str, str] = {}
+    for named in [base, *_all_layers(base), *optimizers]:
+        if named is not None:
+            names.setdefault(named.name, f"#{len(names)}")
+    return names
+
+
+def _renamed(value: Any, names: dict[str, str]) -> Any:
+    """`value` with every string that names a layer replaced by its place.
+
+    The layers of models built one after the other are named apart
+    (``dense``, then ``dense_2``) unless Keras's session is cleared between
+    them, which would also drop the compiled steps' kernels.
+    """
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, dict):
+        return {k: _renamed(item, names) for k, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_renamed(item, names) for item in value]
+    return value
 
 
 def _all_layers(model: keras.Model) -> Iterable[keras.layers.Layer]:

@@ -333,7 +333,9 @@ class Tuner(kt.Tuner):
         else:
             self._check_loss_weights(trial, model)
         if self.executions_per_trial == 1:
-            last = resume.restore(self.get_trial_dir(trial.trial_id), model)
+            best = next((c for c in kwargs.get("callbacks", []) if isinstance(c, SaveBestEpoch)), None)
+            trial_dir = self.get_trial_dir(trial.trial_id)
+            last = resume.restore(trial_dir, model, None if best is None else best.restore)
             if last is not None:
                 self._continue_after(trial, last, kwargs)
                 if last + 1 >= FitArguments.bind(args, kwargs, strict=False).epochs:
@@ -357,9 +359,9 @@ class Tuner(kt.Tuner):
         """The model a trial trains: its own, or (`reuse_models`) a kept one holding its state."""
         if not self.reuse_models:
             return self._try_build(hp)
-        # keras-tuner's `_try_build` collects garbage twice first; here the
-        # model kept for reuse collects what it replaces (`ModelReuse.take`).
-        keras.backend.clear_session(free_memory=False)
+        # keras-tuner's `_try_build` clears Keras's session and collects garbage
+        # first. Clearing the session would also drop the kept model's compiled
+        # kernels; the kept model collects what it replaces (`ModelReuse.take`).
         model = self._build_hypermodel(hp)
         _check_built(model, self.max_model_size)
         with maybe_distribute(self.distribution_strategy):
@@ -486,7 +488,8 @@ class Tuner(kt.Tuner):
             callbacks += [reporter, tuner_utils.TunerCallback(self, trial)]
             callbacks += [] if checkpoint is None else [checkpoint]
             if self.executions_per_trial == 1:  # after the epoch was reported
-                callbacks.append(resume.ResumeCheckpoint(trial_dir, every=self.checkpoint_every))
+                best = checkpoint if isinstance(checkpoint, SaveBestEpoch) else None
+                callbacks.append(resume.ResumeCheckpoint(trial_dir, every=self.checkpoint_every, best=best))
             if self._progress is not None:
                 callbacks.append(self._progress.callback())
                 if not self._custom_fit():
@@ -496,6 +499,8 @@ class Tuner(kt.Tuner):
                 seeding.start(seeding.base_seed(self.oracle), execution)
                 callbacks.insert(0, seeding.StartOfTraining(seeding.base_seed(self.oracle), execution))
             results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
+            if isinstance(checkpoint, SaveBestEpoch):
+                checkpoint.flush()  # a custom `fit` may not end its callbacks' training
             if reporter.stop_requested:
                 break
         return results
@@ -1024,22 +1029,55 @@ def save_weights(model: keras.Model, filepath: str) -> None:
 
 
 class SaveBestEpoch(tuner_utils.SaveBestEpoch):  # keras-tuner's name: code looks for it
-    """keras-tuner's best-epoch checkpoint, which also saves the first epoch.
+    """keras-tuner's best-epoch checkpoint, written once, when the trial's training ends.
 
-    Without it a trial whose objective is never finite leaves no checkpoint,
-    and loading its model fails. The file is replaced atomically.
+    An epoch better than those before it has its weights copied in memory;
+    the file is written (atomically) from that copy when training ends, or
+    by `flush` after a custom `fit`. Writing a weights file is what an epoch
+    of a small model costs; a trial writes one. Each resume checkpoint holds
+    the copy (`ResumeCheckpoint`), so a trial taken up again after a crash
+    writes the best epoch it reached before as well. Unlike keras-tuner's, it
+    also keeps the first epoch: without it a trial whose objective is never
+    finite leaves no checkpoint, and loading its model fails. A remote
+    directory keeps keras-tuner's write at every better epoch.
     """
+
+    def __init__(self, objective: Any, filepath: str) -> None:
+        super().__init__(objective=objective, filepath=filepath)
+        #: The best epoch's weights (`model.get_weights()`), until written.
+        self.best_weights: list[Any] | None = None
+        self._unwritten = False
 
     def _save_model(self) -> None:
         self._saved_once = True
         if not is_local(self.filepath):
             return super()._save_model()  # keras-tuner's, which knows distribution strategies
-        save_weights(self.model, self.filepath)
+        self.best_weights = self.model.get_weights()
+        self._unwritten = True
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         super().on_epoch_end(epoch, logs)
         if not getattr(self, "_saved_once", False):  # the first epoch was not an improvement (never finite)
             self._save_model()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self.flush()
+
+    def restore(self, best_weights: list[Any]) -> None:
+        """Take the best weights a resume checkpoint held (a trial taken up again)."""
+        self.best_weights, self._unwritten = best_weights, True
+
+    def flush(self) -> None:
+        """Write the best epoch's weights, unless they were written already."""
+        if not self._unwritten or self.best_weights is None or self.model is None:
+            return
+        last = self.model.get_weights()
+        self.model.set_weights(self.best_weights)
+        try:
+            save_weights(self.model, self.filepath)
+        finally:
+            self.model.set_weights(last)
+        self._unwritten = False
 
 
 class SaveLastEpoch(keras.callbacks.Callback):
