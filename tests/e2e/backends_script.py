@@ -229,6 +229,7 @@ def resume(directory):
             seed=5,
             directory=directory,
             project_name="resume",
+            checkpoint_every=1,
         )
         search(tuner, callbacks=callbacks)
         return tuner

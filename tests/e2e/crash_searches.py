@@ -49,7 +49,13 @@ def make_tuner(strategy, directory, **budget):
             super().on_trial_begin(trial)
 
     return Logged(
-        TwoSources(), objective="val_a_loss", seed=9, directory=directory, project_name=PROJECT, **budget
+        TwoSources(),
+        objective="val_a_loss",
+        seed=9,
+        directory=directory,
+        project_name=PROJECT,
+        checkpoint_every=1,  # the drills check that each epoch is resumed exactly
+        **budget,
     )
 
 

@@ -67,6 +67,7 @@ def main():
         seed=3,
         directory=directory,
         project_name="dist",
+        checkpoint_every=1,  # a taken-over trial goes on from its last epoch
         pruner=tw.MedianStopping(warmup=1, min_trials=2),
         heartbeat_timeout=option("--heartbeat", 600.0),
         chief_timeout=option("--chief-timeout", 600.0),

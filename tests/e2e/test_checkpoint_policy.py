@@ -79,11 +79,38 @@ def test_every_third_epoch_checkpoints_and_a_crash_reruns_the_epochs_after_it_on
         assert not [name for name in listed if name.startswith("resume-")]
 
 
-@pytest.mark.parametrize("every", [0, 1.5, True])
-def test_checkpoint_every_must_be_a_positive_int(tmp_path, every):
+@pytest.mark.parametrize(("spacing", "saved"), [(0.0, [0, 1, 2, 3, 4]), (1e9, [0])])
+def test_auto_checkpoints_the_first_epoch_then_as_often_as_writing_allows(
+    tmp_path, data, monkeypatch, spacing, saved
+):
+    writes = resume.save
+    monkeypatch.setattr(resume, "save", lambda d, m, e, best=None: (SAVED.append(e), writes(d, m, e, best)))
+    monkeypatch.setattr(resume, "AUTO_SPACING", spacing)
+    SAVED[:] = []
+    tuner = search(tuner_in(tmp_path), data)
+    assert tuner.checkpoint_every == "auto"
+    assert SAVED == saved * 2
+
+
+def test_under_auto_a_crash_reruns_the_epochs_after_the_last_checkpoint_once(tmp_path, data, monkeypatch):
+    monkeypatch.setattr(resume, "AUTO_SPACING", 1e9)  # the first epoch's checkpoint only
+    STARTED["trials"] = 0
+    with pytest.raises(KeyboardInterrupt):
+        search(tuner_in(tmp_path), data, [InterruptSecondTrial()])
+    BEGUN.clear()
+    tuner = search(tuner_in(tmp_path), data, [RecordEpochs()])
+    assert BEGUN == [1, 2, 3, 4]
+    for trial in tuner.oracle.trials.values():
+        assert trial.status == "COMPLETED"
+        history = trial.metrics.get_history("val_a_loss")
+        assert [(o.step, len(o.value)) for o in history] == [(step, 1) for step in range(EPOCHS)]
+
+
+@pytest.mark.parametrize("every", [0, 1.5, True, "always"])
+def test_checkpoint_every_must_be_a_positive_int_or_auto(tmp_path, every):
     with pytest.raises(
         tw.ConfigurationError,
-        match=rf"Argument `checkpoint_every` must be an int >= 1. Received: checkpoint_every={every!r}",
+        match=rf"Argument `checkpoint_every` must be an int >= 1 or 'auto'. Received: checkpoint_every={every!r}",
     ):
         tuner_in(tmp_path, checkpoint_every=every)
     assert not os.path.exists(tmp_path / "policy")

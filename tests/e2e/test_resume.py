@@ -43,6 +43,7 @@ def run(directory, data, callbacks=()):
         seed=5,
         directory=directory,
         project_name="resume",
+        checkpoint_every=1,  # these tests check each epoch's resume
     )
     x, y = data
     tuner.search(x, y, validation_data=(x, y), epochs=EPOCHS, verbose=0, callbacks=list(callbacks))
@@ -194,6 +195,7 @@ def test_a_search_killed_in_its_first_trial_resumes_it(tmp_path, data):
             seed=9,
             directory=str(tmp_path),
             project_name="first",
+            checkpoint_every=1,
         )
         tuner.search(x, y, validation_data=(x, y), epochs=4, verbose=0, callbacks=[StopBeforeEpoch2()])
         return tuner

@@ -1,7 +1,8 @@
 """Mid-trial resume: a trial interrupted by a crash continues from its last completed epoch.
 
-At the end of every epoch (every ``checkpoint_every``-th epoch, a `Tuner`
-argument) the tuner saves what the trial needs to go on: the
+At the end of an epoch (after every epoch when writing a checkpoint costs
+little next to an epoch, else less often: see `ResumeCheckpoint` and the
+`Tuner`'s ``checkpoint_every``) the tuner saves what the trial needs to go on: the
 model's variables (its weights, and tuneweights' loss-weight, schedule-clock
 and switch variables), the optimizer's variables (Adam's moments, its step
 count) and the epoch. The files live in the trial's directory:
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import glob
 import os
+import time
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +44,10 @@ from tuneweights._io import replace_atomically, write_json_atomic
 from tuneweights._state_files import DamagedStateFile, read_state
 
 POINTER = "resume.json"
+#: The `checkpoint_every` that spaces checkpoints by what writing them costs.
+AUTO = "auto"
+#: Under ``"auto"``, the least time between two checkpoints, in units of the last one's writing time.
+AUTO_SPACING = 20.0
 _RESTART = "The trial restarts from epoch 0 (its per-epoch records are dropped)."
 
 
@@ -221,24 +227,39 @@ def truncate(metrics: metrics_tracking.MetricsTracker, last: int | None) -> metr
 
 
 class ResumeCheckpoint(keras.callbacks.Callback):
-    """Saves the resume state at the end of every `every`-th epoch (after it was reported).
+    """Saves the resume state at the end of an epoch (after it was reported), as `every` says.
 
-    Epochs are counted from 0 as Keras numbers them: with ``every=3`` the
-    checkpoints are taken after epochs 2, 5, 8, ...
+    With an int, at the end of every `every`-th epoch: epochs are counted
+    from 0 as Keras numbers them, so with ``every=3`` the checkpoints are
+    taken after epochs 2, 5, 8, ... With ``"auto"``, after the first epoch,
+    then after the first epoch that ends at least `AUTO_SPACING` times the
+    last checkpoint's writing time after it: checkpoints take at most about
+    1/`AUTO_SPACING` of the trial's time, and an epoch longer than that
+    spacing is checkpointed every time.
 
     Args:
         trial_dir: The trial's directory.
-        every: Epochs between two checkpoints (int >= 1).
+        every: Epochs between two checkpoints (int >= 1), or ``"auto"``.
         best: The trial's `SaveBestEpoch`, whose best epoch's weights, held
             in memory until training ends, the checkpoint holds too.
     """
 
-    def __init__(self, trial_dir: str, every: int = 1, best: Any = None) -> None:
+    def __init__(self, trial_dir: str, every: int | str = 1, best: Any = None) -> None:
         super().__init__()
         self.trial_dir = trial_dir
         self.every = every
         self.best = best
+        self._next = 0.0  # the earliest time of the next "auto" checkpoint
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if (epoch + 1) % self.every == 0:
-            save(self.trial_dir, self.model, epoch, getattr(self.best, "best_weights", None))
+        if self.every == AUTO:
+            if time.monotonic() < self._next:
+                return
+            start = time.monotonic()
+            self._save(epoch)
+            self._next = time.monotonic() + AUTO_SPACING * (time.monotonic() - start)
+        elif (epoch + 1) % int(self.every) == 0:
+            self._save(epoch)
+
+    def _save(self, epoch: int) -> None:
+        save(self.trial_dir, self.model, epoch, getattr(self.best, "best_weights", None))

@@ -78,12 +78,15 @@ class Tuner(kt.Tuner):
         max_restarts: How many times a trial is taken up again after the
             process running it stopped (it continues from its last resume
             checkpoint); beyond that it is marked FAILED and the search moves on.
-        checkpoint_every: Save a trial's resume checkpoint (model and
-            optimizer state) every this many epochs (int >= 1, default 1:
-            after every epoch). A trial taken up again after a crash goes on
-            from its last resume checkpoint, so up to ``checkpoint_every - 1``
-            epochs are trained again, and recorded once. A finished trial's
-            resume files are deleted.
+        checkpoint_every: When a trial saves its resume checkpoint (model
+            and optimizer state): ``"auto"`` (default) after the first epoch,
+            then whenever the time since the last checkpoint is at least 20
+            times what writing it took (after every epoch unless epochs are
+            short next to a checkpoint: checkpoints then take about 5% of the
+            trial's time); an int k >= 1: after every k-th epoch. A trial
+            taken up again after a crash goes on from its last resume
+            checkpoint: the epochs after it are trained again, and recorded
+            once. A finished trial's resume files are deleted.
         keep_checkpoints: Which weights a trial keeps for `load_model` and
             `get_best_models`: ``"best"`` (default, as keras-tuner: the best
             epoch's), ``"last"`` (the last epoch's, written once when the
@@ -141,14 +144,14 @@ class Tuner(kt.Tuner):
         heartbeat_timeout: float | None = heartbeat.DEFAULT_TIMEOUT,
         chief_timeout: float | None = DEFAULT_CHIEF_TIMEOUT,
         same_initial_weights: bool | None = None,
-        checkpoint_every: int = 1,
+        checkpoint_every: int | str = resume.AUTO,
         keep_checkpoints: str = "best",
         reuse_models: bool = True,
         **kwargs: Any,
     ) -> None:
         self.reuse_models = v.check_bool("reuse_models", reuse_models)
         self._reuse = reuse.ModelReuse()
-        self.checkpoint_every = v.check_int("checkpoint_every", checkpoint_every, 1)
+        self.checkpoint_every = _check_checkpoint_every(checkpoint_every)
         self.keep_checkpoints = _check_keep_checkpoints(keep_checkpoints, oracle)
         if not isinstance(oracle, kt.Oracle):
             raise v.invalid(
@@ -1099,6 +1102,14 @@ class SaveLastEpoch(keras.callbacks.Callback):
 
 
 KEEP_CHECKPOINTS = ("best", "last", "none")
+
+
+def _check_checkpoint_every(every: Any) -> int | str:
+    if every == resume.AUTO and isinstance(every, str):
+        return resume.AUTO
+    if isinstance(every, int) and not isinstance(every, bool) and every >= 1:
+        return every
+    raise v.invalid("checkpoint_every", "be an int >= 1 or 'auto'", every)
 
 
 def _check_keep_checkpoints(keep: Any, oracle: Any) -> str:
