@@ -273,3 +273,19 @@ def _fixed_units():
     hp = kt.HyperParameters()
     hp.Fixed("units", 8)
     return hp
+
+
+def test_a_model_recompiled_with_keras_tuner_overrides_is_not_reused(tmp_path):
+    # keras-tuner's `optimizer=` recompiles with metric objects whose config Keras cannot write.
+    x, y = make_data()
+    tuner = tw.RandomSearch(
+        _build,
+        objective="val_loss",
+        max_trials=3,
+        seed=3,
+        optimizer=keras.optimizers.Adam(0.01),
+        directory=tmp_path,
+    )
+    tuner.search(x, y["ya"], validation_data=(x, y["ya"]), epochs=1, batch_size=16, verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"] * 3
+    assert tuner._reuse.reused == 0

@@ -45,6 +45,22 @@ class DamagedStateFile(ConfigurationError):
         super().__init__(f"The state file {self.path} cannot be used: {problem}. {hint}")
 
 
+class DamagedOracleState(DamagedStateFile, RuntimeError):
+    """``oracle.json`` holds no state this oracle can take (another oracle's project, or damage).
+
+    keras-tuner raises a `RuntimeError` there: code catching either sees it.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(
+            path,
+            problem,
+            "If you did not mean to reload that project, change the `project_name` or pass "
+            "`overwrite=True` when creating the tuner; else run `tuneweights check DIR/PROJECT`, or "
+            "restore the file from a backup.",
+        )
+
+
 def decode_problem(text: str, error: json.JSONDecodeError) -> str:
     """Say whether JSON text is cut short or is not JSON at all.
 

@@ -23,6 +23,10 @@ class ConfigurationError(kt_errors.FatalValueError):
     """
 
 
+class ConfigurationStateError(ConfigurationError, RuntimeError):
+    """A `ConfigurationError` where keras-tuner raises a `RuntimeError`: code catching either sees it."""
+
+
 class ConfigurationTypeError(kt_errors.FatalTypeError):
     """An argument has the wrong type. A `FatalError` and a `TypeError`."""
 

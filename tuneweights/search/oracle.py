@@ -66,7 +66,7 @@ from keras_tuner.src.engine.oracle import _maybe_infer_direction_from_objective
 from tuneweights import _validation as v
 from tuneweights import pruners
 from tuneweights._io import is_local, remove_leftovers, write_json_atomic
-from tuneweights._state_files import DamagedStateFile, read_state
+from tuneweights._state_files import DamagedOracleState, DamagedStateFile, read_state
 from tuneweights.search import heartbeat, journal, proposals, recovery, resume
 from tuneweights.space import WeightSpace, differences, saved_form
 
@@ -510,9 +510,10 @@ class WeightOracle(kt.Oracle):
             try:
                 inner.set_state(found.oracle)
             except (KeyError, TypeError, ValueError, AttributeError) as error:
-                raise DamagedStateFile(
+                raise DamagedOracleState(
                     inner._get_oracle_fname(),
-                    f"it is not an oracle state as keras-tuner writes it ({error!r})",
+                    f"it is not the state of this oracle ({type(inner).__name__}) as keras-tuner writes it "
+                    f"({error!r}): another oracle's project, or a damaged file",
                 ) from None
             # as keras-tuner's `Oracle.reload`: the trials that were running are run again
             inner._retry_queue.extend(trial.trial_id for trial in inner.ongoing_trials.values())

@@ -1,4 +1,4 @@
-"""Mid-trial resume: a trial interrupted by a crash continues from its last completed epoch.
+"""Mid-trial resume: a trial interrupted by a crash continues from its last resume checkpoint.
 
 At the end of an epoch (after every epoch when writing a checkpoint costs
 little next to an epoch, else less often: see `ResumeCheckpoint` and the

@@ -51,7 +51,7 @@ def signature(model: keras.Model) -> str | None:
     parts = getattr(model, "traced_parts", None)
     base, loss, objects = parts() if callable(parts) else (model, None, [])
     graph = _graph_config(base)
-    compiled = model.get_compile_config() if getattr(model, "compiled", False) else None
+    compiled = _compile_config(model)
     if graph is None or compiled is None or getattr(model, "optimizer", None) is None:
         return None
     names = _names(base, model)
@@ -147,6 +147,20 @@ def _renamed(value: Any, names: dict[str, str]) -> Any:
     if isinstance(value, (list, tuple)):
         return [_renamed(item, names) for item in value]
     return value
+
+
+def _compile_config(model: keras.Model) -> Any:
+    """The model's compile arguments as Keras serialises them; None when it cannot (or was not compiled).
+
+    keras-tuner's `loss`/`metrics` overrides compile with metric objects
+    whose config Keras cannot write.
+    """
+    if not getattr(model, "compiled", False):
+        return None
+    try:
+        return model.get_compile_config()
+    except (NotImplementedError, TypeError, ValueError):
+        return None
 
 
 def _all_layers(model: keras.Model) -> Iterable[keras.layers.Layer]:

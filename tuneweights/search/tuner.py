@@ -96,7 +96,7 @@ class Tuner(kt.Tuner):
         heartbeat_timeout: In a distributed search, the seconds after which
             the chief presumes dead a worker that sent nothing (no epoch
             reported, no request): its trial goes to the next worker asking
-            for one, which continues it from its last completed epoch. It
+            for one, which continues it from its last resume checkpoint. It
             must exceed the longest epoch (and a trial's set-up before its
             first epoch). None waits for the worker itself to come back (a
             worker restarted with the same id), as keras-tuner does.
@@ -281,6 +281,7 @@ class Tuner(kt.Tuner):
         self, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """`search`'s arguments, checked; for a `WeightedHyperModel`, all passed by name."""
+        tuner_arguments.check_callbacks_copyable(fit_kwargs.get("callbacks"))
         if self._weighted is not None and not self._weighted.has_custom_fit():
             arguments = FitArguments.bind(fit_args, fit_kwargs)
             arguments.check(targets_of(self.terms))

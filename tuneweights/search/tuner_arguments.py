@@ -8,6 +8,7 @@ after its first trial, a string `overwrite` is true).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import os
 import types
@@ -49,7 +50,10 @@ def check_tuner_kwargs(kwargs: dict[str, Any]) -> None:
     for name, value in kwargs.items():
         if name not in _TAKEN:
             raise v.invalid(
-                name, f"be left out: the tuner takes no such argument (it takes {sorted(_TAKEN)})", value
+                name,
+                f"be left out: the tuner takes no such argument (it takes {sorted(_TAKEN)})",
+                value,
+                hint=f"Unrecognized arguments {[name]} for `BaseTuner.__init__()`",
             )
     v.check_bool("overwrite", kwargs.get("overwrite", False))
     directory = kwargs.get("directory")
@@ -176,9 +180,31 @@ def check_plain_declarations(hypermodel: Any, oracle: kt.Oracle) -> None:
     base_tuner.BaseTuner._activate_all_conditions(walk)  # keras-tuner's own walk
     keras.backend.clear_session()
     if space.new:
-        raise v.invalid(
+        error = v.invalid(
             "hyperparameters",
             "declare every hyperparameter `build(hp)` declares when `allow_new_entries=False`; "
             f"missing: {[p.name for p in space.new]}",
             [p.name for p in oracle.hyperparameters.space],
+            hint="`build(hp)` declares new hyperparameters but `allow_new_entries` is `False`",
         )
+        raise v.ConfigurationStateError(str(error))
+
+
+def check_callbacks_copyable(callbacks: Any) -> None:
+    """Refuse, as keras-tuner does, callbacks that cannot be copied for every trial.
+
+    Raises:
+        ConfigurationError: a callback `copy.deepcopy` fails on.
+    """
+    listed = callbacks.callbacks if isinstance(callbacks, keras.callbacks.CallbackList) else callbacks
+    for index, callback in enumerate(listed or []):
+        try:
+            copy.deepcopy(callback)
+        except Exception as error:  # whatever copying it raises, the search could not use it
+            raise v.invalid(
+                f"callbacks[{index}]",
+                f"be deep-copyable: every trial gets its own copy (copying it raised {error!r})",
+                callback,
+                hint="All callbacks used during a search should be deep-copyable (since they are reused "
+                "across trials)",
+            ) from None
