@@ -23,6 +23,7 @@ import dataclasses
 import math
 import re
 import shutil
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -701,6 +702,14 @@ def dataset(*parts, batch=8):
     return tf.data.Dataset.from_tensor_slices(parts if len(parts) > 1 else parts[0]).batch(batch)
 
 
+class _Locked(keras.callbacks.Callback):
+    """A callback holding a lock, which `copy.deepcopy` refuses."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+
+
 def fit(*args, **kwargs):
     return lambda: (args, {"validation_data": V, **kwargs})
 
@@ -935,6 +944,12 @@ SEARCHES = {
         "be a `keras.callbacks.Callback`",
         r"callbacks\[1\]=<class",
         T,
+    ),
+    "a callback that cannot be copied": Case(
+        fit(X, Y, callbacks=[_Locked()]),
+        "callbacks[0]",
+        "be deep-copyable: every trial gets its own copy",
+        r"callbacks\[0\]=<",
     ),
     "a fit argument misspelt": Case(
         fit(X, Y, epoch=3),
