@@ -34,11 +34,17 @@ import numpy as np  # noqa: E402
 import tuneweights as tw  # noqa: E402
 
 NOISE = (0.3, 1.0, 3.0)
-SOURCES = [f"src{k + 1}" for k in range(len(NOISE))]
 
 
-def make_problem(seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
-    """Problem A: x ~ N(0, I_8), f = 4 random tanh units scaled to unit variance."""
+def source_names(count: int) -> list[str]:
+    return [f"src{k + 1}" for k in range(count)]
+
+
+SOURCES = source_names(len(NOISE))
+
+
+def make_problem(seed: int = 0, noise: tuple[float, ...] = NOISE) -> dict[str, dict[str, np.ndarray]]:
+    """Problem A: x ~ N(0, I_8), f = 4 random tanh units scaled to unit variance; `noise`: the s_k."""
     rng = np.random.default_rng(seed)
     w_in = rng.normal(size=(8, 4))
     w_out = rng.normal(size=4)
@@ -53,19 +59,25 @@ def make_problem(seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
         clean = (f(x) / scale)[:, None]
         y = {
             f"y_{s}": clean + sigma * rng.normal(size=clean.shape)
-            for s, sigma in zip(SOURCES, NOISE, strict=True)
+            for s, sigma in zip(source_names(len(noise)), noise, strict=True)
         }
         splits[split] = {"x": x.astype("float32"), "clean": clean.astype("float32")}
         splits[split].update({k: val.astype("float32") for k, val in y.items()})
     return splits
 
 
+def source_terms(count: int) -> list[tw.Term]:
+    """One MSE term per source; the first is the reference, the others' ratios to it are searched."""
+    names = source_names(count)
+    return [tw.Term(names[0], "mse", output="pred", target=f"y_{names[0]}")] + [
+        tw.Term(s, "mse", output="pred", target=f"y_{s}", weight=tw.Range(1e-3, 10.0)) for s in names[1:]
+    ]
+
+
 class NoisySources(tw.WeightedHyperModel):
     """One shared prediction, one MSE term per label source."""
 
-    terms = [tw.Term(SOURCES[0], "mse", output="pred", target=f"y_{SOURCES[0]}")] + [
-        tw.Term(s, "mse", output="pred", target=f"y_{s}", weight=tw.Range(1e-3, 10.0)) for s in SOURCES[1:]
-    ]
+    terms = source_terms(len(NOISE))
 
     def build(self, hp):
         inputs = keras.Input((8,))
@@ -77,7 +89,7 @@ class NoisySources(tw.WeightedHyperModel):
 
 
 def targets(split: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {f"y_{s}": split[f"y_{s}"] for s in SOURCES}
+    return {name: values for name, values in split.items() if name.startswith("y_")}
 
 
 def test_mse(

@@ -59,9 +59,8 @@ def files(tmp_path, trial_id):
 def test_every_third_epoch_checkpoints_and_a_crash_reruns_the_epochs_after_it_once(
     tmp_path, data, monkeypatch
 ):
-    saved = resume.save
-    monkeypatch.setattr(resume, "save", lambda d, m, e, best=None: (SAVED.append(e), saved(d, m, e, best)))
-    STARTED["trials"], SAVED[:] = 0, []
+    _record_resume_saves(monkeypatch)
+    STARTED["trials"] = 0
     with pytest.raises(KeyboardInterrupt):
         search(tuner_in(tmp_path, checkpoint_every=3), data, [InterruptSecondTrial()])
     assert SAVED == [2, 2]  # after epoch 2 only; the first trial's epoch 5 is not a multiple of 3
@@ -83,10 +82,8 @@ def test_every_third_epoch_checkpoints_and_a_crash_reruns_the_epochs_after_it_on
 def test_auto_checkpoints_the_first_epoch_then_as_often_as_writing_allows(
     tmp_path, data, monkeypatch, spacing, saved
 ):
-    writes = resume.save
-    monkeypatch.setattr(resume, "save", lambda d, m, e, best=None: (SAVED.append(e), writes(d, m, e, best)))
+    _record_resume_saves(monkeypatch)
     monkeypatch.setattr(resume, "AUTO_SPACING", spacing)
-    SAVED[:] = []
     tuner = search(tuner_in(tmp_path), data)
     assert tuner.checkpoint_every == "auto"
     assert SAVED == saved * 2
@@ -158,15 +155,27 @@ def test_keep_last_loads_the_last_epoch_and_none_keeps_no_weights(tmp_path, data
         none.load_model(trial)
 
 
-def test_the_first_epochs_best_checkpoint_is_written_once(tmp_path, data, monkeypatch):
+def _recorded_weight_writes(monkeypatch):
+    """The names of the weight files the tuner writes from now on, in order."""
     writes = []
-
     save = tuner_module.replace_atomically
     monkeypatch.setattr(
         tuner_module,
         "replace_atomically",
         lambda path, *a, **k: (writes.append(os.path.basename(path)), save(path, *a, **k)),
     )
+    return writes
+
+
+def _record_resume_saves(monkeypatch):
+    """Record in SAVED the epoch of every resume checkpoint written from now on."""
+    saved = resume.save
+    monkeypatch.setattr(resume, "save", lambda d, m, e, best=None: (SAVED.append(e), saved(d, m, e, best)))
+    SAVED[:] = []
+
+
+def test_the_first_epochs_best_checkpoint_is_written_once(tmp_path, data, monkeypatch):
+    writes = _recorded_weight_writes(monkeypatch)
     x, y = data
     tuner = tuner_in(tmp_path, keep_checkpoints="best")
     tuner.oracle.max_trials = 1
@@ -175,13 +184,7 @@ def test_the_first_epochs_best_checkpoint_is_written_once(tmp_path, data, monkey
 
 
 def test_the_best_epoch_is_written_once_per_trial(tmp_path, data, monkeypatch):
-    writes = []
-    save = tuner_module.replace_atomically
-    monkeypatch.setattr(
-        tuner_module,
-        "replace_atomically",
-        lambda path, *a, **k: (writes.append(os.path.basename(path)), save(path, *a, **k)),
-    )
+    writes = _recorded_weight_writes(monkeypatch)
     tuner = search(tuner_in(tmp_path), data)
     assert (
         writes == ["checkpoint.weights.h5"] * 2
@@ -221,6 +224,28 @@ def test_a_resumed_trial_writes_the_best_epoch_it_reached_before_the_crash(tmp_p
     for trial in tuner.oracle.trials.values():
         assert trial.status == "COMPLETED"
         assert trial.metrics.get_best_step("val_a_loss") == 1  # before the crash, in the resumed trial
+    _check_best_weights_loaded(tuner, data)
+
+
+class InterruptSecondTrialsEnd(keras.callbacks.Callback):
+    """Stands in for a process killed after the second trial's last epoch, before the trial's end."""
+
+    def on_train_begin(self, logs=None):
+        STARTED["trials"] += 1
+
+    def on_train_end(self, logs=None):
+        if STARTED["trials"] == 2:
+            raise KeyboardInterrupt
+
+
+def test_a_trial_whose_end_was_lost_writes_its_best_epoch_when_taken_up(tmp_path, data):
+    STARTED["trials"] = 0
+    with pytest.raises(KeyboardInterrupt):
+        search(tuner_in(tmp_path, checkpoint_every=1), data, [InterruptSecondTrialsEnd()])
+    BEGUN.clear()
+    tuner = search(tuner_in(tmp_path, checkpoint_every=1), data, [RecordEpochs()])
+    assert BEGUN == []  # every epoch had run: nothing is trained again
+    assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"] * 2
     _check_best_weights_loaded(tuner, data)
 
 

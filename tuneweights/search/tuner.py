@@ -343,9 +343,14 @@ class Tuner(kt.Tuner):
             if last is not None:
                 self._continue_after(trial, last, kwargs)
                 if last + 1 >= FitArguments.bind(args, kwargs, strict=False).epochs:
+                    # It had run every epoch; only its end was not recorded. Its weights file
+                    # is written here, as its training's end would have written it.
                     if self.keep_checkpoints == "last":
                         SaveLastEpoch(self._get_checkpoint_fname(trial.trial_id)).save(model)
-                    return None  # it had run every epoch; only its end was not recorded
+                    elif best is not None:
+                        best.set_model(model)
+                        best.flush()
+                    return None
         try:
             results = self.hypermodel.fit(hp, model, *args, **kwargs)
         except BaseException:
