@@ -47,7 +47,7 @@ POINTER = "resume.json"
 #: The `checkpoint_every` that spaces checkpoints by what writing them costs.
 AUTO = "auto"
 #: Under ``"auto"``, the least time between two checkpoints, in units of the last one's writing time.
-AUTO_SPACING = 20.0
+AUTO_SPACING = 50.0
 _RESTART = "The trial restarts from epoch 0 (its per-epoch records are dropped)."
 
 

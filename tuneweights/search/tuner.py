@@ -80,9 +80,9 @@ class Tuner(kt.Tuner):
             checkpoint); beyond that it is marked FAILED and the search moves on.
         checkpoint_every: When a trial saves its resume checkpoint (model
             and optimizer state): ``"auto"`` (default) after the first epoch,
-            then whenever the time since the last checkpoint is at least 20
+            then whenever the time since the last checkpoint is at least 50
             times what writing it took (after every epoch unless epochs are
-            short next to a checkpoint: checkpoints then take about 5% of the
+            short next to a checkpoint: checkpoints then take about 2% of the
             trial's time); an int k >= 1: after every k-th epoch. A trial
             taken up again after a crash goes on from its last resume
             checkpoint: the epochs after it are trained again, and recorded
