@@ -222,6 +222,15 @@ def judge_trial_cost(headline: Headline, output: str) -> Verdict:
     return dataclasses.replace(verdict, passed=bool(verdict.passed) and float(per_epoch[1]) <= 1.1)
 
 
+def judge_search_quality(headline: Headline, output: str) -> Verdict:
+    """Every searched ratio within 1.0 natural-log unit of the analytic one."""
+    found = re.match(r"(\d+)/(\d+) ", headline.value)
+    if found is None or int(found[2]) == 0:
+        return Verdict(None)
+    share = int(found[1]) / int(found[2])
+    return verdict_of(share, ">=", 1.0, "share of searched ratios within 1.0 of the analytic ones")
+
+
 JUDGES: dict[str, Callable[[Headline, str], Verdict]] = {
     "overhead": judge_overhead,
     "schedule_gap": judge_schedule_gap,
@@ -233,6 +242,7 @@ JUDGES: dict[str, Callable[[Headline, str], Verdict]] = {
     "c_units_searched_change": judge_units,
     "epoch_cost": judge_epoch_cost,
     "trial_cost": judge_trial_cost,
+    "search_quality": judge_search_quality,
 }
 
 
@@ -297,6 +307,18 @@ BENCHMARKS = (
         "trial_cost",
         "benchmarks/trial_cost.py",
         "Speed: per-trial cost against keras-tuner on the same build(hp)",
+        fast=("--quick",),
+    ),
+    Benchmark(
+        "ratio_landscape",
+        "benchmarks/ratio_landscape.py",
+        "A: the objective and the test error around the analytic weights",
+        fast=("--quick",),
+    ),
+    Benchmark(
+        "search_quality",
+        "benchmarks/search_quality.py",
+        "A, A4, A5: searched ratios against the analytic ones",
         fast=("--quick",),
     ),
 )

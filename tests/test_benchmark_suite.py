@@ -512,3 +512,32 @@ def test_a_stopped_keep_run_keeps_the_previous_runs_of_what_it_did_not_run(tmp_p
 def test_the_cost_benchmarks_are_judged_on_both_of_their_goals(line, passed, value):
     verdict = run_all.judge(run_all.parse_headline(line), "")
     assert (verdict.passed, verdict.value) == (passed, value)
+
+
+@pytest.mark.parametrize(
+    "line, passed, value",
+    [
+        (
+            "headline: search_quality=4/9 searched ratios within 1.0 of the analytic ones "
+            "(goal: all, in at most 30 trials)",
+            False,
+            4 / 9,
+        ),
+        (
+            "headline: search_quality=9/9 searched ratios within 1.0 of the analytic ones "
+            "(goal: all, in at most 30 trials)",
+            True,
+            1.0,
+        ),
+    ],
+)
+def test_search_quality_passes_when_every_ratio_is_within_one(line, passed, value):
+    verdict = run_all.judge(run_all.parse_headline(line), "")
+    assert (verdict.passed, verdict.value) == (passed, pytest.approx(value))
+
+
+def test_the_ratio_landscape_is_not_judged():
+    line = (
+        "headline: ratio_landscape=lowest test MSE at offsets src2 +0.00, src3 -2.30 (0: the analytic ratio)"
+    )
+    assert run_all.judge(run_all.parse_headline(line), "").passed is None

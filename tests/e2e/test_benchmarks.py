@@ -67,3 +67,24 @@ def test_epoch_cost_quick_mode_prints_a_table_and_headline():
         assert re.search(rf"^{way}\s+\d+\.\d\s+\d\.\d{{3}}\s+\d+\.\d\s+\d\.\d{{3}}$", table, re.M), way
     for size in ("20 x 10", "40 x 10"):
         assert re.search(rf"^\s+{size}\s+\d+\.\d\s+\d+\.\d\s+\d+$", table, re.M), size
+
+
+def test_ratio_landscape_quick_mode_prints_both_sources_and_a_headline():
+    lines = run_script("benchmarks/ratio_landscape.py", "--quick", timeout=600)
+    assert re.fullmatch(
+        r"headline: ratio_landscape=lowest test MSE at offsets src2 [+-]\d\.\d\d, src3 [+-]\d\.\d\d "
+        r"\(0: the analytic ratio\)",
+        lines[-1],
+    )
+    rows = [line for line in lines if re.match(r"^\s+[+-]\d\.\d\d\s+\d\.\d{5}", line)]
+    assert len(rows) == 4  # offsets -1 and 0 for each of the two sources
+
+
+def test_search_quality_quick_mode_compares_every_ratio():
+    lines = run_script("benchmarks/search_quality.py", "--quick", timeout=600)
+    assert re.fullmatch(
+        r"headline: search_quality=\d/2 searched ratios within 1\.0 of the analytic ones "
+        r"\(goal: all, in at most 30 trials\)",
+        lines[-1],
+    )
+    assert any(line.startswith("src3 ") for line in lines)
