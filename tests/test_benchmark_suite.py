@@ -537,7 +537,5 @@ def test_search_quality_passes_when_every_ratio_is_within_one(line, passed, valu
 
 
 def test_the_ratio_landscape_is_not_judged():
-    line = (
-        "headline: ratio_landscape=lowest test MSE at offsets src2 +0.00, src3 -2.30 (0: the analytic ratio)"
-    )
+    line = "headline: ratio_landscape=lowest test MSE at offsets src2 +0.00, src3 -2.30 (goal: none, a measurement; 0 is the analytic ratio)"
     assert run_all.judge(run_all.parse_headline(line), "").passed is None

@@ -73,7 +73,7 @@ def test_ratio_landscape_quick_mode_prints_both_sources_and_a_headline():
     lines = run_script("benchmarks/ratio_landscape.py", "--quick", timeout=600)
     assert re.fullmatch(
         r"headline: ratio_landscape=lowest test MSE at offsets src2 [+-]\d\.\d\d, src3 [+-]\d\.\d\d "
-        r"\(0: the analytic ratio\)",
+        r"\(goal: none, a measurement; 0 is the analytic ratio\)",
         lines[-1],
     )
     rows = [line for line in lines if re.match(r"^\s+[+-]\d\.\d\d\s+\d\.\d{5}", line)]
