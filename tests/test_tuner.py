@@ -650,3 +650,47 @@ def test_a_weight_oracle_holding_conditional_loss_weights_is_taken_as_it_is(tmp_
     oracle = tw.search.oracle.WeightOracle(inner, hypermodel.space)
     tuner = tw.Tuner(oracle, hypermodel, directory=str(tmp_path), project_name="p", overwrite=True)
     assert [p.name for p in tuner.oracle.hyperparameters.space] == ["strategy", "ratio/b"]
+
+
+def _plain_units(hp):
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(hp.Int("units", 4, 8), activation="tanh")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(1)(hidden))
+    model.compile("adam", "mse")
+    return model
+
+
+def test_new_hyperparameters_without_new_entries_raise_what_keras_tuner_code_catches(tmp_path):
+    # keras-tuner raises a RuntimeError there: code written for it still catches ours.
+    hp = kt.HyperParameters()
+    hp.Float("rate", 1e-3, 1e-1)
+    with pytest.raises(RuntimeError, match=r"but `allow_new_entries` is `False`") as raised:
+        tw.RandomSearch(
+            _plain_units,
+            objective="val_loss",
+            hyperparameters=hp,
+            allow_new_entries=False,
+            directory=tmp_path,
+        )
+    assert isinstance(raised.value, tw.ConfigurationError)
+
+
+def test_a_project_of_another_strategy_is_refused_as_keras_tuner_refuses_it(tmp_path):
+    x, y = make_data()
+    first = tw.RandomSearch(
+        _plain_units, objective="val_loss", max_trials=1, directory=tmp_path, project_name="p"
+    )
+    first.search(x, y["ya"], validation_data=(x, y["ya"]), epochs=1, verbose=0)
+    assert [t.status for t in first.oracle.trials.values()] == ["COMPLETED"]
+    before = fingerprint(tmp_path / "p")
+    with pytest.raises(
+        RuntimeError,
+        match=r"oracle\.json cannot be used: it is not the state of this oracle \(BayesianOptimizationOracle\) "
+        r"as keras-tuner writes it .*another oracle's project, or a damaged file\. If you did not mean to "
+        r"reload that project, change the `project_name` or pass `overwrite=True`",
+    ) as raised:
+        tw.BayesianOptimization(
+            _plain_units, objective="val_loss", max_trials=2, directory=tmp_path, project_name="p"
+        )
+    assert isinstance(raised.value, tw.DamagedStateFile)
+    assert fingerprint(tmp_path / "p") == before

@@ -44,8 +44,10 @@ def describe(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def invalid(argument: str, rule: str, value: Any, hint: str = "") -> ConfigurationError:
-    """Build the error for `argument` breaking `rule`.
+def invalid(
+    argument: str, rule: str, value: Any, hint: str = "", kind: type[ConfigurationError] = ConfigurationError
+) -> ConfigurationError:
+    """Build the error (of class `kind`) for `argument` breaking `rule`.
 
     Example:
         >>> str(invalid("epochs", "be > 0", 0))
@@ -54,7 +56,7 @@ def invalid(argument: str, rule: str, value: Any, hint: str = "") -> Configurati
     message = f"Argument `{argument}` must {rule}. Received: {argument}={describe(value)}"
     if hint:
         message += f". {hint}"
-    return ConfigurationError(message)
+    return kind(message)
 
 
 def wrong_type(argument: str, expected: str, value: Any, hint: str = "") -> ConfigurationTypeError:

@@ -178,23 +178,12 @@ def _compiled_metrics(model: keras.Model) -> list[Any]:
 def _identities(objects: Iterable[Any]) -> list[str]:
     """A token per loss or metric object that its config may not describe: its identity."""
     tokens = []
-    for leaf in _leaves(objects):
+    for leaf in keras.tree.flatten(list(objects)):
         module = getattr(leaf, "__module__", None) or type(leaf).__module__
         if leaf is None or isinstance(leaf, (str, bool, int, float)) or module.startswith("keras."):
             continue
         tokens.append(f"{module}.{getattr(leaf, '__qualname__', type(leaf).__qualname__)}@{id(leaf)}")
     return tokens
-
-
-def _leaves(value: Any) -> Iterable[Any]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _leaves(item)
-    else:
-        yield value
 
 
 def _variable_learning_rate(compiled: dict[str, Any], optimizer: Any) -> dict[str, Any]:

@@ -341,7 +341,7 @@ class Tuner(kt.Tuner):
             trial_dir = self.get_trial_dir(trial.trial_id)
             last = resume.restore(trial_dir, model, None if best is None else best.restore)
             if last is not None:
-                self._continue_after(trial, last, kwargs)
+                self._continue_after(trial, last, kwargs, best)
                 if last + 1 >= FitArguments.bind(args, kwargs, strict=False).epochs:
                     # It had run every epoch; only its end was not recorded. Its weights file
                     # is written here, as its training's end would have written it.
@@ -406,17 +406,19 @@ class Tuner(kt.Tuner):
                 weighted[0],
             )
 
-    def _continue_after(self, trial: Any, last: int, fit_kwargs: dict[str, Any]) -> None:
+    def _continue_after(
+        self, trial: Any, last: int, fit_kwargs: dict[str, Any], best: SaveBestEpoch | None
+    ) -> None:
         """Set up a trial taken up again to run from the epoch after `last`."""
         fit_kwargs["initial_epoch"] = last + 1
         self._resumed.add(trial.trial_id)
         recorded = self.oracle.get_trial(trial.trial_id)
         name = self.oracle.objective.name
-        for callback in fit_kwargs.get("callbacks", []):
-            if isinstance(callback, SaveBestEpoch) and recorded.metrics.exists(name):
-                # The best checkpoint so far is on disk: only a better epoch replaces it.
-                callback._saved_once = True
-                callback.best_value = recorded.metrics.get_best_value(name)
+        if best is not None and recorded.metrics.exists(name):
+            # The best epoch so far is kept (restored from the resume checkpoint, or on disk from
+            # a checkpoint that held none): only a better epoch replaces it.
+            best._saved_once = True
+            best.best_value = recorded.metrics.get_best_value(name)
 
     def reload(self) -> None:
         """Reload the oracle (`WeightOracle.reload`) and the tuner's own file.
@@ -505,8 +507,9 @@ class Tuner(kt.Tuner):
                     run_kwargs["verbose"] = 0  # the progress line stands for Keras's output
             run_kwargs["callbacks"] = callbacks
             if self.same_initial_weights:
-                seeding.start(seeding.base_seed(self.oracle), execution)
-                callbacks.insert(0, seeding.StartOfTraining(seeding.base_seed(self.oracle), execution))
+                seed = seeding.base_seed(self.oracle)
+                seeding.start(seed, execution)
+                callbacks.insert(0, seeding.StartOfTraining(seed, execution))
             results.append(self._build_and_fit_model(trial, *args, **run_kwargs))
             if isinstance(checkpoint, SaveBestEpoch):
                 checkpoint.flush()  # a custom `fit` may not end its callbacks' training

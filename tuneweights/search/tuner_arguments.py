@@ -180,14 +180,14 @@ def check_plain_declarations(hypermodel: Any, oracle: kt.Oracle) -> None:
     base_tuner.BaseTuner._activate_all_conditions(walk)  # keras-tuner's own walk
     keras.backend.clear_session()
     if space.new:
-        error = v.invalid(
+        raise v.invalid(
             "hyperparameters",
             "declare every hyperparameter `build(hp)` declares when `allow_new_entries=False`; "
             f"missing: {[p.name for p in space.new]}",
             [p.name for p in oracle.hyperparameters.space],
             hint="`build(hp)` declares new hyperparameters but `allow_new_entries` is `False`",
+            kind=v.ConfigurationStateError,
         )
-        raise v.ConfigurationStateError(str(error))
 
 
 def check_callbacks_copyable(callbacks: Any) -> None:

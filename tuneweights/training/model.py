@@ -307,9 +307,14 @@ class WeightedModel(keras.Model):
         self.horizon = other.horizon
 
     def build_optimizers(self) -> None:
-        """Build the model's optimizer and those a strategy tracks, as `fit` would."""
-        for optimizer in [self.optimizer, *self._term_optimizers.values()]:
-            if optimizer is not None and not optimizer.built:
+        """Build the model's optimizer (as Keras's first `fit` would) and those a strategy tracks."""
+        if self.optimizer is not None and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+        self._build_term_optimizers()
+
+    def _build_term_optimizers(self) -> None:
+        for optimizer in self._term_optimizers.values():
+            if not optimizer.built:
                 optimizer.build(self.trainable_variables)
 
     # -- training time --------------------------------------------------
@@ -342,9 +347,7 @@ class WeightedModel(keras.Model):
         """Keras's `fit`; schedules, switches and the strategy follow the absolute epoch."""
         arguments = FitArguments.bind(args, kwargs)
         self._check_validation(arguments)
-        for optimizer in self._term_optimizers.values():
-            if not optimizer.built:
-                optimizer.build(self.trainable_variables)
+        self._build_term_optimizers()
         adaptive = not self.strategy.uses_term_weights or self._takes_gradients
         if not (self._schedules or self._switch_states or adaptive):
             return super().fit(**arguments.kwargs())
