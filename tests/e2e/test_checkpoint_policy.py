@@ -85,6 +85,7 @@ def test_auto_checkpoints_the_first_epoch_then_as_often_as_writing_allows(
     _record_resume_saves(monkeypatch)
     monkeypatch.setattr(resume, "AUTO_SPACING", spacing)
     tuner = search(tuner_in(tmp_path), data)
+    assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"] * 2
     assert tuner.checkpoint_every == "auto"
     assert SAVED == saved * 2
 
@@ -180,6 +181,7 @@ def test_the_first_epochs_best_checkpoint_is_written_once(tmp_path, data, monkey
     tuner = tuner_in(tmp_path, keep_checkpoints="best")
     tuner.oracle.max_trials = 1
     tuner.search(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"]
     assert writes == ["checkpoint.weights.h5"]
 
 
@@ -194,6 +196,7 @@ def test_the_best_epoch_is_written_once_per_trial(tmp_path, data, monkeypatch):
 
 def _check_best_weights_loaded(tuner, data):
     x, y = data
+    assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"] * 2
     for trial in tuner.oracle.trials.values():
         model = tuner.load_model(trial)
         prediction = model.predict(x, verbose=0)[:, 0]
