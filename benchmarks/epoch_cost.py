@@ -12,17 +12,21 @@ ways, each in its own process:
   the trial reported once at its end;
 * ``tuneweights``: a one-trial ``tuneweights.RandomSearch`` of the same two
   terms, with its default checkpoint policy (every epoch reported to the
-  oracle, a resume checkpoint after every epoch, the best epoch's weights);
-* ``tuneweights-every10``: the same with ``checkpoint_every=10``.
+  oracle, resume checkpoints spaced by ``checkpoint_every="auto"``, the best
+  epoch's weights copied in memory and written once);
+* ``tuneweights-every1``: the same with a resume checkpoint after every
+  epoch (``checkpoint_every=1``).
 
-The four processes take turns epoch by epoch (a callback waits at each
-epoch's start for its turn, in an order rotated every epoch), so that load on
-a shared machine hits all alike; an epoch lasts from its turn to the next
-epoch's start (the end of training for the last), callbacks included. For
-each window of epochs (10-60, the last 50 of 200, the last 50 of 500) the
-table gives the median epoch and its ratio to ``plain``'s median in the same
-window, and for tuneweights the median time the oracle took to record one
-epoch (``update_trial``: the metrics, the journal line, the pruner's check).
+The four processes take turns epoch by epoch (``turns.py``: a callback waits
+at each epoch's start for its turn, in an order rotated every epoch), so that
+load on a shared machine hits all alike; an epoch lasts from its turn to the
+next epoch's start (the end of training for the last), callbacks included.
+For each window of epochs (10-60, the middle 50 and the last 50 of 500) the
+tables give the mean epoch (what an epoch costs, checkpoints included) and
+the median epoch (the usual one), each with its ratio to ``plain``'s in the
+same window, and for tuneweights the median time the oracle took to record
+one epoch (``update_trial``: the metrics, the journal line, the pruner's
+check).
 
 Part 2, pruning. An oracle with a median-stopping pruner holds N trials of E
 epochs of random objective values; one more trial reports E epochs; the
@@ -39,8 +43,6 @@ against plain ``model.fit``.
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing
 import os
 import shutil
 import statistics
@@ -51,15 +53,13 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-WAYS = ("plain", "keras-tuner", "tuneweights", "tuneweights-every10")
-FULL = {
-    "epochs": 500,
-    "windows": [(10, 60), (150, 200), (450, 500)],
-    "searches": [(100, 20), (100, 100), (400, 100)],
-}
-QUICK = {"epochs": 24, "windows": [(4, 12), (16, 24)], "searches": [(20, 10), (40, 10)]}
-_TURN: Any = None  # this process's end of the pipe to the parent (callbacks are deep-copied by the tuners)
+import turns  # noqa: E402
+
+WAYS = ("plain", "keras-tuner", "tuneweights", "tuneweights-every1")
+FULL = {"epochs": 500, "searches": [(100, 20), (100, 100), (400, 100)]}
+QUICK = {"epochs": 24, "searches": [(20, 10), (40, 10)]}
 
 
 def data() -> tuple[Any, dict[str, Any]]:
@@ -71,30 +71,14 @@ def data() -> tuple[Any, dict[str, Any]]:
     return x, {"ya": y, "yb": y + rng.normal(size=y.shape).astype("float32")}
 
 
-def child(way: str, epochs: int, directory: str, conn: Any) -> None:
-    """Run one way's trial, taking turns with the others at each epoch's start."""
-    global _TURN
-    _TURN = conn
+def child(way: str, epochs: int, directory: str) -> dict[str, Any]:
+    """Run one way's trial, taking turns with the others at each epoch's start (`turns.run`)."""
     import keras
     import keras_tuner as kt
 
     import tuneweights as tw
 
-    durations: list[float] = []
     reports: dict[int, float] = {}
-    clock = {"go": 0.0}
-
-    class Turns(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            if epoch > 0:
-                durations.append(time.perf_counter() - clock["go"])
-            _TURN.send("ready")
-            _TURN.recv()
-            clock["go"] = time.perf_counter()
-
-        def on_train_end(self, logs: Any = None) -> None:
-            durations.append(time.perf_counter() - clock["go"])
-            _TURN.send("ended")
 
     def base() -> keras.Model:
         keras.utils.set_random_seed(0)
@@ -129,7 +113,7 @@ def child(way: str, epochs: int, directory: str, conn: Any) -> None:
 
     x, y = data()
     two = {"a": y["ya"], "b": y["yb"]}
-    fit = {"epochs": epochs, "batch_size": 64, "verbose": 0, "shuffle": False, "callbacks": [Turns()]}
+    fit = {"epochs": epochs, "batch_size": 64, "verbose": 0, "shuffle": False, "callbacks": [turns.turns()]}
     if way == "plain":
         plain_model().fit(x, two, validation_data=(x, two), **fit)
     elif way == "keras-tuner":
@@ -150,7 +134,7 @@ def child(way: str, epochs: int, directory: str, conn: Any) -> None:
             seed=1,
             directory=directory,
             project_name=way,
-            checkpoint_every=10 if way.endswith("every10") else 1,
+            **({"checkpoint_every": 1} if way.endswith("every1") else {}),
         )
         update = tuner.oracle.update_trial
 
@@ -166,36 +150,14 @@ def child(way: str, epochs: int, directory: str, conn: Any) -> None:
         trial = next(iter(tuner.oracle.trials.values()))
         if trial.status != "COMPLETED" or len(trial.metrics.get_history("val_a_loss")) != epochs:
             raise SystemExit(f"{way}: the trial did not record {epochs} epochs ({trial.status})")
-    _TURN.send(json.dumps({"durations": durations, "reports": reports}))
+    return {"reports": reports}
 
 
 def run_epochs(epochs: int) -> dict[str, dict[str, Any]]:
     """Run the four ways in turns; returns each way's epoch durations and report costs."""
-    context = multiprocessing.get_context("spawn")
     directory = tempfile.mkdtemp(prefix="epoch-cost-")
-    pipes, processes = {}, {}
     try:
-        for way in WAYS:
-            parent, end = context.Pipe()
-            process = context.Process(target=child, args=(way, epochs, directory, end), daemon=True)
-            process.start()
-            pipes[way], processes[way] = parent, process
-        running, results, turn = list(WAYS), {}, 0
-        while running:
-            order = running[turn % len(running) :] + running[: turn % len(running)]
-            turn += 1
-            for way in order:
-                message = pipes[way].recv()  # "ready" at an epoch's start; "ended" after the last
-                if message == "ready":
-                    pipes[way].send("go")
-                    continue
-                running.remove(way)
-                results[way] = json.loads(pipes[way].recv())
-        for way, process in processes.items():
-            process.join()
-            if process.exitcode != 0:
-                raise SystemExit(f"{way} failed (exit code {process.exitcode})")
-        return results
+        return turns.run(child, WAYS, epochs, directory)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -231,36 +193,31 @@ def pruning_costs(trials: int, epochs: int, repeats: int = 1) -> tuple[float, fl
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def window(values: list[float], low: int, high: int) -> float:
-    return statistics.median(values[low:high])
-
-
 def report(
     results: dict[str, dict[str, Any]], mode: dict[str, Any], searches: list[Any], seconds: float
 ) -> str:
     """Print the tables; return the headline."""
     import keras
 
-    windows = mode["windows"]
+    windows = turns.windows(mode["epochs"])
     print(
         f"epoch cost: one trial of {mode['epochs']} epochs per way, 64 rows in one batch, turns every epoch; "
         f"Keras {keras.__version__}, {os.cpu_count()} cores; {seconds:.0f} s"
     )
-    head = "way                  " + "".join(f"  ep {lo:>3}-{hi:<3} ms   ratio" for lo, hi in windows)
-    print(head)
-    plain = results["plain"]["durations"]
-    medians: dict[str, list[float]] = {}
-    for way in WAYS:
-        durations = results[way]["durations"]
-        medians[way] = [window(durations, lo, hi) for lo, hi in windows]
-        cells = "".join(
-            f"  {1000 * m:>13.1f} {m / window(plain, lo, hi):>7.3f}"
-            for m, (lo, hi) in zip(medians[way], windows, strict=True)
-        )
-        print(f"{way:<21}{cells}")
+    means: dict[str, list[float]] = {}
+    for name, statistic in (("mean", turns.window_mean), ("median", turns.window_median)):
+        print(f"{name} epoch, ms, and its ratio to plain model.fit's")
+        print("way                  " + "".join(f"  ep {lo:>3}-{hi:<3} ms   ratio" for lo, hi in windows))
+        plain = [statistic(results["plain"]["durations"], lo, hi) for lo, hi in windows]
+        for way in WAYS:
+            values = [statistic(results[way]["durations"], lo, hi) for lo, hi in windows]
+            if name == "mean":
+                means[way] = values
+            cells = "".join(f"  {1000 * m:>13.1f} {m / p:>7.3f}" for m, p in zip(values, plain, strict=True))
+            print(f"{way:<21}{cells}")
     print("reporting one epoch (oracle.update_trial), median ms")
-    for way in ("tuneweights", "tuneweights-every10"):
-        reports = {int(k): v for k, v in results[way]["reports"].items()}
+    for way in ("tuneweights", "tuneweights-every1"):
+        reports = {int(k): v for k, v in results[way]["result"]["reports"].items()}
         cells = "".join(
             f"  {1000 * statistics.median(reports[e] for e in range(lo, hi)):>13.2f}        "
             for lo, hi in windows
@@ -271,11 +228,11 @@ def report(
     for (trials, epochs), (decision, full) in searches:
         cells = f"{1e6 * decision:>11.1f}   {1e6 * full:>16.1f}   {full / decision:>5.0f}"
         print(f"{trials:>6} x {epochs:<6}  {cells}")
-    first, last = medians["tuneweights"][0], medians["tuneweights"][-1]
+    first, last = means["tuneweights"][0], means["tuneweights"][-1]
     (lo, hi), (first_lo, first_hi) = windows[-1], windows[0]
     return (
         f"headline: epoch_cost={last / first:.2f}x from epochs {first_lo}-{first_hi} to {lo}-{hi}, "
-        f"{last / window(plain, lo, hi):.2f}x plain model.fit at epochs {lo}-{hi} "
+        f"{last / means['plain'][-1]:.2f}x plain model.fit at epochs {lo}-{hi} "
         "(goal: flat from epoch 10 to 500, within 1.1x of plain model.fit)"
     )
 

@@ -213,13 +213,15 @@ def judge_epoch_cost(headline: Headline, output: str) -> Verdict:
 
 
 def judge_trial_cost(headline: Headline, output: str) -> Verdict:
-    """A trial 5x cheaper than keras-tuner's (and, with a per-epoch table, epochs within 1.1x of plain)."""
+    """A trial 5x cheaper than keras-tuner's; with a per-epoch table, epochs within 1.1x of plain and flat."""
     values = numbers(headline.value)
     verdict = verdict_of(values[0], ">=", 5.0, "keras-tuner trial / tuneweights trial", log=True)
-    per_epoch = re.search(rf"({NUMBER})x plain model\.fit per further epoch", headline.value)
-    if per_epoch is None:
+    per_epoch = re.search(rf"({NUMBER})x plain model\.fit per epoch at epochs", headline.value)
+    growth = re.search(rf"({NUMBER})x from epochs", headline.value)
+    if per_epoch is None or growth is None:
         return verdict
-    return dataclasses.replace(verdict, passed=bool(verdict.passed) and float(per_epoch[1]) <= 1.1)
+    flat = float(per_epoch[1]) <= 1.1 and float(growth[1]) <= 1.1
+    return dataclasses.replace(verdict, passed=bool(verdict.passed) and flat)
 
 
 def judge_search_quality(headline: Headline, output: str) -> Verdict:

@@ -14,24 +14,27 @@ Two tables:
 * **per trial**: searches of N one-epoch trials, N in ``--trials``
   (default 10, 100, 400): seconds per trial (search wall time / N), and the
   ratio of keras-tuner's to tuneweights' (how many times cheaper a
-  tuneweights trial is) and of tuneweights' to ``plain``;
-* **per epoch**: a search of one trial of E epochs, E in ``--epochs``
-  (default 1, 50, 500): its wall time less that of a one-trial, one-epoch
-  search of the same way in the same round (the fixed cost), divided by
-  E - 1: what every further epoch costs; and the ratios as above. Flat
-  over E means that the per-epoch cost does not grow with the epochs run.
-
-R rounds (``--rounds``); each round runs every way for every size, in an
-order rotated every round, so that load on a shared machine hits all alike;
-the tables give medians over rounds, and each ratio is the median of the
-per-round ratios.
+  tuneweights trial is) and of tuneweights' to ``plain``. R rounds
+  (``--rounds``) run every way for every size, in an order rotated every
+  round, so that load on a shared machine hits all alike; the table gives
+  medians over rounds, and each ratio is the median of the per-round ratios.
+* **per epoch**: one trial of E epochs (``--epochs``, default 500) per way,
+  the three ways in their own processes taking turns epoch by epoch
+  (``turns.py``: only one trains at a time, and a change of load hits all
+  alike); an epoch lasts from its turn to the start of the next, so the
+  reporting, the checkpoints (tuneweights' default policy) and the best-epoch
+  copies count. For windows of epochs (10-60, the middle 50 and the last 50)
+  the mean epoch in milliseconds (what an epoch costs, checkpoints included)
+  and tuneweights' ratios to plain ``model.fit`` and to keras-tuner; then
+  tuneweights' last window against its first (flat means that an epoch does
+  not cost more as the epochs run). With R rounds, medians over rounds.
 
 Run ``python benchmarks/trial_cost.py`` (about an hour on 2 cores with the
-defaults), ``--trials 10,100 --epochs 1,50,200`` for a shorter run, ``--quick``
-for a smoke run. The last line is the headline, ``trial_cost=``: at the
-largest N, how many times cheaper a tuneweights trial is than a keras-tuner
-trial (goal: 5x), and the per-epoch ratio of tuneweights to plain at the
-largest E (goal: within 1.1x).
+defaults), ``--trials 10,40 --rounds 2`` for a shorter run, ``--quick`` for a
+smoke run. The last line is the headline, ``trial_cost=``: at the largest N,
+how many times cheaper a tuneweights trial is than a keras-tuner trial (goal:
+5x), and tuneweights' epoch over the last window against plain ``model.fit``
+and against its own first window (goal: within 1.1x of each).
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ import time
 from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import turns  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WAYS = ("plain", "keras-tuner", "tuneweights")
@@ -55,7 +61,9 @@ ROWS = 64
 
 
 # -- one measurement (the child process) ------------------------------------------------------
-def _child(way: str, trials: int, epochs: int, directory: str) -> dict[str, Any]:
+def _child(
+    way: str, trials: int, epochs: int, directory: str, callbacks: tuple[Any, ...] = ()
+) -> dict[str, Any]:
     import keras
     import numpy as np
 
@@ -71,6 +79,8 @@ def _child(way: str, trials: int, epochs: int, directory: str) -> dict[str, Any]
         return model
 
     fit = {"validation_data": (x, y), "epochs": epochs, "batch_size": ROWS, "verbose": 0}
+    if callbacks:
+        fit["callbacks"] = list(callbacks)
     if way == "plain":
         import keras_tuner as kt
 
@@ -98,6 +108,11 @@ def _child(way: str, trials: int, epochs: int, directory: str) -> dict[str, Any]
     return {"wall": wall, "completed": completed}
 
 
+def _turn_child(way: str, epochs: int, directory: str) -> dict[str, Any]:
+    """One trial of `epochs` epochs, taking turns with the other ways (`turns.run`)."""
+    return _child(way, 1, epochs, os.path.join(directory, way), callbacks=(turns.turns(),))
+
+
 def _measure(way: str, trials: int, epochs: int) -> float:
     """Seconds the child spent on `trials` trials of `epochs` epochs; fails unless all completed."""
     with tempfile.TemporaryDirectory(prefix="trial-cost-") as directory:
@@ -122,28 +137,22 @@ def _rotated(items: list[Any], shift: int) -> list[Any]:
     return items[shift:] + items[:shift]
 
 
-def run(trial_counts: list[int], epoch_counts: list[int], rounds: int) -> dict[str, Any]:
+def run(trial_counts: list[int], epochs: int, rounds: int) -> dict[str, Any]:
     per_trial: dict[tuple[str, int], list[float]] = {}
-    walls: dict[tuple[str, int], list[float]] = {}
-    longer = [e for e in epoch_counts if e > 1]
-    jobs = [("trials", n) for n in trial_counts] + [("epochs", e) for e in ([1, *longer] if longer else [])]
+    durations: dict[str, list[list[float]]] = {way: [] for way in WAYS}
     for r in range(rounds):
-        for kind, size in jobs:
+        for n in trial_counts:
             for way in _rotated(list(WAYS), r):
-                if kind == "trials":
-                    per_trial.setdefault((way, size), []).append(_measure(way, size, 1) / size)
-                else:
-                    walls.setdefault((way, size), []).append(_measure(way, 1, size))
+                per_trial.setdefault((way, n), []).append(_measure(way, n, 1) / n)
+        if epochs > 1:
+            with tempfile.TemporaryDirectory(prefix="trial-cost-") as directory:
+                results = turns.run(_turn_child, _rotated(list(WAYS), r), epochs, directory)
+            for way in WAYS:
+                if results[way]["result"]["completed"] != 1 or len(results[way]["durations"]) != epochs:
+                    raise SystemExit(f"{way}: the {epochs}-epoch trial did not complete every epoch")
+                durations[way].append(results[way]["durations"])
         print(f"round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
-    # A trial of E epochs less a one-epoch trial of the same round, over E - 1: a further epoch.
-    per_epoch = {
-        (way, e): [
-            max(w - one, 0.0) / (e - 1) for w, one in zip(walls[(way, e)], walls[(way, 1)], strict=True)
-        ]
-        for way in WAYS
-        for e in longer
-    }
-    return {"per_trial": per_trial, "per_epoch": per_epoch}
+    return {"per_trial": per_trial, "durations": durations}
 
 
 def _ratio(a: list[float], b: list[float]) -> float:
@@ -152,9 +161,12 @@ def _ratio(a: list[float], b: list[float]) -> float:
     return statistics.median(ratios) if ratios else float("nan")
 
 
-def report(
-    results: dict[str, Any], trial_counts: list[int], epoch_counts: list[int], rounds: int
-) -> list[str]:
+def _window_means(results: dict[str, Any], way: str, low: int, high: int) -> list[float]:
+    """The way's mean epoch over the window, one per round."""
+    return [turns.window_mean(d, low, high) for d in results["durations"][way]]
+
+
+def report(results: dict[str, Any], trial_counts: list[int], epochs: int, rounds: int) -> list[str]:
     import keras
     import keras_tuner
 
@@ -175,30 +187,35 @@ def report(
             f"{statistics.median(t):>12.3f} "
             f"{_ratio(k, t):>8.2f} {_ratio(t, p):>11.2f}"
         )
-    per_epoch = results["per_epoch"]
-    longer = [e for e in epoch_counts if e > 1]
-    if longer:
-        lines += [
-            "",
-            "per epoch (one trial of E epochs, less a one-epoch trial): milliseconds per further epoch",
-            f"{'epochs':>7} {'plain':>8} {'keras-tuner':>12} {'tuneweights':>12} {'tw / kt':>8} "
-            f"{'tw / plain':>11}",
-        ]
-        for e in longer:
-            p, k, t = (per_epoch[(w, e)] for w in WAYS)
-            lines.append(
-                f"{e:>7} {1e3 * statistics.median(p):>8.1f} {1e3 * statistics.median(k):>12.1f} "
-                f"{1e3 * statistics.median(t):>12.1f} {_ratio(t, k):>8.2f} {_ratio(t, p):>11.2f}"
-            )
     n = max(trial_counts)
     cheaper = _ratio(per_trial[("keras-tuner", n)], per_trial[("tuneweights", n)])
     headline = f"headline: trial_cost={cheaper:.2f}x cheaper per trial than keras-tuner at {n} trials"
     goal = "5x cheaper per trial"
-    if longer:
-        e = max(longer)
-        epoch = _ratio(per_epoch[("tuneweights", e)], per_epoch[("plain", e)])
-        headline += f", {epoch:.2f}x plain model.fit per further epoch at {e} epochs"
-        goal += ", within 1.1x of plain model.fit per epoch"
+    if epochs > 1:
+        spans = turns.windows(epochs)
+        lines += [
+            "",
+            f"per epoch (one trial of {epochs} epochs per way, in turns): mean milliseconds per epoch",
+            f"{'epochs':>9} {'plain':>8} {'keras-tuner':>12} {'tuneweights':>12} {'tw / plain':>11} "
+            f"{'tw / kt':>8}",
+        ]
+        for low, high in spans:
+            p, k, t = (_window_means(results, w, low, high) for w in WAYS)
+            ms = [1e3 * statistics.median(values) for values in (p, k, t)]
+            lines.append(
+                f"{f'{low}-{high}':>9} {ms[0]:>8.1f} {ms[1]:>12.1f} {ms[2]:>12.1f} "
+                f"{_ratio(t, p):>11.2f} {_ratio(t, k):>8.2f}"
+            )
+        (first_lo, first_hi), (low, high) = spans[0], spans[-1]
+        last = _window_means(results, "tuneweights", low, high)
+        growth = _ratio(last, _window_means(results, "tuneweights", first_lo, first_hi))
+        against = _ratio(last, _window_means(results, "plain", low, high))
+        lines.append(f"tuneweights' epoch at {low}-{high} against {first_lo}-{first_hi}: {growth:.2f}x")
+        headline += (
+            f", {against:.2f}x plain model.fit per epoch at epochs {low}-{high}, "
+            f"{growth:.2f}x from epochs {first_lo}-{first_hi} to {low}-{high}"
+        )
+        goal += ", per epoch within 1.1x of plain model.fit and flat"
     headline += f" (goal: {goal})"
     lines += ["", headline]
     return lines
@@ -217,9 +234,9 @@ def _counts(text: str, name: str, least: int) -> list[int]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", default="10,100,400", help="searches of N one-epoch trials")
-    parser.add_argument("--epochs", default="1,50,500", help="one trial of E epochs")
+    parser.add_argument("--epochs", type=int, default=500, help="one trial of E epochs per way, in turns")
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--quick", action="store_true", help="smoke run: --trials 2 --epochs 1,8")
+    parser.add_argument("--quick", action="store_true", help="smoke run: --trials 2 --epochs 12")
     parser.add_argument(
         "--child", nargs=4, metavar=("WAY", "TRIALS", "EPOCHS", "DIR"), help=argparse.SUPPRESS
     )
@@ -229,13 +246,14 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(_child(way, int(trials), int(epochs), directory)))
         return
     if args.quick:
-        args.trials, args.epochs = "2", "1,8"
+        args.trials, args.epochs = "2", 12
     if args.rounds < 1:
         raise SystemExit(f"--rounds must be >= 1, got {args.rounds}")
+    if args.epochs < 1:
+        raise SystemExit(f"--epochs must be >= 1, got {args.epochs}")
     trial_counts = _counts(args.trials, "trials", 1)
-    epoch_counts = _counts(args.epochs, "epochs", 1)
-    results = run(trial_counts, epoch_counts, args.rounds)
-    print("\n".join(report(results, trial_counts, epoch_counts, args.rounds)))
+    results = run(trial_counts, args.epochs, args.rounds)
+    print("\n".join(report(results, trial_counts, args.epochs, args.rounds)))
 
 
 if __name__ == "__main__":
