@@ -530,7 +530,7 @@ class WeightedModel(keras.Model):
         extra = {}
         for metric in self.metrics:
             if isinstance(metric, EpochMetric):
-                extra.update(metric.values())
+                extra.update(metric.epoch_values())
         return {**result, **extra}
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Any:
