@@ -470,40 +470,43 @@ def test_a_stopped_keep_run_keeps_the_previous_runs_of_what_it_did_not_run(tmp_p
     "line, passed, value",
     [
         (
-            "headline: epoch_cost=0.62x from epochs 10-60 to 450-500, 1.71x plain model.fit at epochs "
+            "headline: epoch_cost=0.62x from epochs 10-60 to 450-500 against plain model.fit, "
+            "1.71x plain model.fit at epochs "
             "450-500 (goal: flat from epoch 10 to 500, within 1.1x of plain model.fit)",
             False,
             1.71,
         ),
         (
-            "headline: epoch_cost=1.02x from epochs 10-60 to 450-500, 1.05x plain model.fit at epochs "
+            "headline: epoch_cost=1.02x from epochs 10-60 to 450-500 against plain model.fit, "
+            "1.05x plain model.fit at epochs "
             "450-500 (goal: flat from epoch 10 to 500, within 1.1x of plain model.fit)",
             True,
             1.05,
         ),
         (  # within 1.1x of plain, but growing
-            "headline: epoch_cost=1.30x from epochs 10-60 to 450-500, 1.05x plain model.fit at epochs "
+            "headline: epoch_cost=1.30x from epochs 10-60 to 450-500 against plain model.fit, "
+            "1.05x plain model.fit at epochs "
             "450-500 (goal: flat from epoch 10 to 500, within 1.1x of plain model.fit)",
             False,
             1.05,
         ),
         (
             "headline: trial_cost=5.20x cheaper per trial than keras-tuner at 400 trials, 1.04x plain "
-            "model.fit per epoch at epochs 450-500, 1.02x from epochs 10-60 to 450-500 (goal: 5x cheaper "
+            "model.fit per epoch at epochs 450-500, 1.02x from epochs 10-60 to 450-500 against plain model.fit (goal: 5x cheaper "
             "per trial, per epoch within 1.1x of plain model.fit and flat)",
             True,
             5.2,
         ),
         (
             "headline: trial_cost=5.20x cheaper per trial than keras-tuner at 400 trials, 1.40x plain "
-            "model.fit per epoch at epochs 450-500, 1.02x from epochs 10-60 to 450-500 (goal: 5x cheaper "
+            "model.fit per epoch at epochs 450-500, 1.02x from epochs 10-60 to 450-500 against plain model.fit (goal: 5x cheaper "
             "per trial, per epoch within 1.1x of plain model.fit and flat)",
             False,
             5.2,
         ),
         (  # within 1.1x of plain, but growing
             "headline: trial_cost=5.20x cheaper per trial than keras-tuner at 400 trials, 1.04x plain "
-            "model.fit per epoch at epochs 450-500, 1.25x from epochs 10-60 to 450-500 (goal: 5x cheaper "
+            "model.fit per epoch at epochs 450-500, 1.25x from epochs 10-60 to 450-500 against plain model.fit (goal: 5x cheaper "
             "per trial, per epoch within 1.1x of plain model.fit and flat)",
             False,
             5.2,
