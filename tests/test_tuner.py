@@ -155,6 +155,15 @@ def test_bad_strategy_arguments(tmp_path):
         )
 
 
+def test_bayesian_exploration_defaults_to_one_and_takes_keras_tuners_value(tmp_path):
+    default = tw.BayesianOptimization(TwoSources(), objective="val_a_loss", directory=str(tmp_path / "a"))
+    assert (default.oracle.beta, default.oracle.alpha) == (1.0, 1e-4)
+    keras_tuners = tw.BayesianOptimization(
+        TwoSources(), objective="val_a_loss", beta=2.6, directory=str(tmp_path / "b")
+    )
+    assert keras_tuners.oracle.beta == 2.6
+
+
 @pytest.mark.parametrize(
     "fit, match",
     [

@@ -92,7 +92,10 @@ class BayesianOptimization(Tuner):
 
     The weight hyperparameters are in the space from the first trial.
     Diverged trials (inf or nan objective) count as the worst score seen,
-    never as 0.
+    never as 0. `beta`, the weight of the Gaussian process's uncertainty in
+    the acquisition (mean - beta * std), defaults to 1.0, not keras-tuner's
+    2.6: with 2.6, half of a 30-trial weight search went to the bounds of
+    the ranges (`benchmarks/search_quality.py`).
     """
 
     def __init__(
@@ -102,7 +105,7 @@ class BayesianOptimization(Tuner):
         max_trials: int = 10,
         num_initial_points: int | None = None,
         alpha: float = 1e-4,
-        beta: float = 2.6,
+        beta: float = 1.0,
         seed: int | None = None,
         hyperparameters: kt.HyperParameters | None = None,
         tune_new_entries: bool = True,
