@@ -94,8 +94,8 @@ class BayesianOptimization(Tuner):
     Diverged trials (inf or nan objective) count as the worst score seen,
     never as 0. `beta`, the weight of the Gaussian process's uncertainty in
     the acquisition (mean - beta * std), defaults to 1.0, not keras-tuner's
-    2.6: with 2.6, half of a 30-trial weight search went to the bounds of
-    the ranges (`benchmarks/search_quality.py`).
+    2.6, which spent about half of a 30-trial weight search at the bounds
+    of the ranges (`benchmarks/README.md`, `search_quality.py`).
     """
 
     def __init__(
