@@ -63,6 +63,7 @@ def run(target: Callable[..., Any], ways: Sequence[str], *args: Any) -> dict[str
         parent, end = context.Pipe()
         process = context.Process(target=_entry, args=(target, way, args, end), daemon=True)
         process.start()
+        end.close()  # the child holds its own copy: its death closes the pipe, and recv raises EOFError
         pipes[way], processes[way] = parent, process
     running, results, turn = list(ways), {}, 0
     try:
