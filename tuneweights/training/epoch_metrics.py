@@ -44,7 +44,7 @@ class EpochMetric(keras.metrics.Metric):
 
     def epoch_values(self) -> dict[str, float]:
         """The values as numbers, read once at an epoch's end (outside any traced step)."""
-        return {name: float(ops.convert_to_numpy(value)) for name, value in self.values().items()}
+        return {name: _number(value) for name, value in self.values().items()}
 
 
 class TermLosses(EpochMetric):
@@ -102,7 +102,7 @@ class CurrentWeights(EpochMetric):
 
     def epoch_values(self) -> dict[str, float]:
         pairs = zip(self._names, self._values, strict=True)
-        return {name: float(ops.convert_to_numpy(var)) for name, var in pairs}
+        return {name: _number(var) for name, var in pairs}
 
 
 class SwitchEpochs(EpochMetric):
@@ -122,4 +122,9 @@ class SwitchEpochs(EpochMetric):
         return {switch_metric_name(s.term): ops.copy(s.switch_epoch) for s in self._states}
 
     def epoch_values(self) -> dict[str, float]:
-        return {switch_metric_name(s.term): float(ops.convert_to_numpy(s.switch_epoch)) for s in self._states}
+        return {switch_metric_name(s.term): _number(s.switch_epoch) for s in self._states}
+
+
+def _number(value: Any) -> Any:
+    """A scalar tensor or variable as a Python number of its kind (an int stays an int)."""
+    return np.asarray(ops.convert_to_numpy(value)).item()
