@@ -31,7 +31,7 @@ Two tables:
   against plain ``model.fit`` in the same windows, a change of the machine's
   load cancels out). With R rounds, medians over rounds.
 
-Run ``python benchmarks/trial_cost.py`` (about an hour on 2 cores with the
+Run ``python benchmarks/trial_cost.py`` (about half an hour on 2 cores with the
 defaults), ``--trials 10,40 --rounds 2`` for a shorter run, ``--quick`` for a
 smoke run. The last line is the headline, ``trial_cost=``: at the largest N,
 how many times cheaper a tuneweights trial is than a keras-tuner trial (goal:
