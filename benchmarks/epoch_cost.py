@@ -126,6 +126,9 @@ def child(way: str, epochs: int, directory: str) -> dict[str, Any]:
             project_name=way,
         )
         tuner.search(x, two, validation_data=(x, two), **fit)
+        statuses = [t.status for t in tuner.oracle.trials.values()]
+        if statuses != ["COMPLETED"]:
+            raise SystemExit(f"{way}: the trial did not complete ({statuses})")
     else:
         tuner = tw.RandomSearch(
             TwoSources(),

@@ -79,6 +79,8 @@ def run(target: Callable[..., Any], ways: Sequence[str], *args: Any) -> dict[str
                 if message == "ready":
                     pipes[way].send("go")
                     continue
+                if message != "ended":  # the way returned without training to its end
+                    raise SystemExit(f"{way} returned without ending a training with `turns()`")
                 running.remove(way)
                 results[way] = json.loads(pipes[way].recv())
     finally:

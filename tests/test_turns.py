@@ -29,6 +29,11 @@ def test_a_way_that_fails_is_named():
         turns.run(turns_targets.train, ["a", "broken"], 3)
 
 
+def test_a_way_that_never_trains_is_named():
+    with pytest.raises(SystemExit, match=r"idle returned without ending a training with `turns\(\)`"):
+        turns.run(turns_targets.train, ["a", "idle"], 3)
+
+
 @pytest.mark.parametrize(
     "epochs, windows",
     [
